@@ -11,7 +11,8 @@ A `.tly` file has three parts separated by lines that are exactly `---`:
 
 Labels: `e1` (trigger of event e1), `e1.agent` (argument), `e1.source` (who claims e1),
 `n1` (number), `t1` (time expression), `headline` (defaults to the first line).
-`\\[ \\] \\{ \\} \\\\` escape literal characters; a text line that is exactly `---` is written `\\---`.
+`\\[ \\] \\{ \\} \\\\` escape literal characters; `\\-` writes a `-`, used at the start of a
+text line that begins with `---` so it never reads as a separator.
 Offsets are computed here, never typed. schema/FORMAT.md documents every line type.
 """
 
@@ -24,7 +25,6 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
-
 from tally.schema.diagnostics import Problem, TallyError
 from tally.schema.jsonl import pydantic_problems
 from tally.schema.models import Document, NumberMention
@@ -188,7 +188,8 @@ def _kv(tokens: list[str], line: int, src: _Src, allowed: set[str]) -> dict[str,
     out: dict[str, list[str]] = {}
     for tok in tokens:
         if "=" not in tok:
-            src.err(line, "-", f"unexpected token {tok!r}", f"key=value with key in {sorted(allowed)}")
+            src.err(line, "-", f"unexpected token {tok!r}",
+                    f"key=value with key in {sorted(allowed)}")
             continue
         k, v = tok.split("=", 1)
         if k not in allowed:
@@ -237,7 +238,8 @@ def _parse_number(toks: list[str], line: int, src: _Src) -> dict | None:
     if "bounds" in kv:
         m = _BOUNDS.match(kv["bounds"][-1])
         if not m:
-            src.err(line, "bounds", f"{kv['bounds'][-1]!r}", "interval like [20,25], [12,100), (200,]")
+            src.err(line, "bounds", f"{kv['bounds'][-1]!r}",
+                    "interval like [20,25], [12,100), (200,]")
             return None
         lo = _num(m.group(2), line, "bounds", src) if m.group(2) else None
         hi = _num(m.group(3), line, "bounds", src) if m.group(3) else None

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 from pydantic import BaseModel, ValidationError
-
 from tally.schema.diagnostics import Problem
 
 
@@ -28,7 +27,8 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict | None, Problem | No
                 obj = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 yield lineno, None, Problem(
-                    str(path), lineno, None, "-", f"malformed JSON: {exc}", "one JSON object per line"
+                    str(path), lineno, None, "-", f"malformed JSON: {exc}",
+                    "one JSON object per line"
                 )
                 continue
             if not isinstance(obj, dict):

@@ -146,7 +146,8 @@ class DocumentChecker:
                 for j, arg in enumerate(ev.arguments):
                     if arg.role not in et.roles:
                         c.err(f"{f}.arguments[{j}].role",
-                              f"role {arg.role!r} not allowed for {ev.type}", f"one of {list(et.roles)}")
+                              f"role {arg.role!r} not allowed for {ev.type}",
+                              f"one of {list(et.roles)}")
                 for j, ic in enumerate(ev.implicit_counts):
                     if ic.role not in et.countable:
                         c.err(f"{f}.implicit_counts[{j}].role",
@@ -157,7 +158,8 @@ class DocumentChecker:
                 if k > 1:
                     c.err(f"{f}.arguments", f"argument {role} {s}:{e} repeated {k} times")
             if ev.time is not None and ev.time not in times:
-                c.err(f"{f}.time", f"time {ev.time!r} does not exist", "the id of a time expression")
+                c.err(f"{f}.time", f"time {ev.time!r} does not exist",
+                      "the id of a time expression")
             if ev.factuality == "asserted" and ev.source is not None:
                 c.err(f"{f}.factuality", "asserted event with a source",
                       "factuality reported/hypothetical/negated/planned, or no source")
@@ -247,7 +249,7 @@ class DocumentChecker:
     def _coverage(self, doc: Document, c: _Ctx) -> None:
         text = doc.text or ""
         nspans = sorted((n.span.start, n.span.end, n.id) for n in doc.numbers)
-        for (s1, e1, a), (s2, e2, b) in zip(nspans, nspans[1:]):
+        for (_, e1, a), (s2, _, b) in zip(nspans, nspans[1:], strict=False):
             if s2 < e1:
                 c.err("numbers", f"number spans {a} and {b} overlap",
                       "each numeral covered by exactly one number annotation")
@@ -271,7 +273,8 @@ def check_ids_unique(docs: Iterable[tuple[str, int | None, Document]]) -> list[P
     for file, line, d in docs:
         where = f"{file}:{line}"
         if d.id in seen:
-            out.append(Problem(file, line, d.id, "id", f"duplicate document id (first at {seen[d.id]})",
+            out.append(Problem(file, line, d.id, "id",
+                               f"duplicate document id (first at {seen[d.id]})",
                                "unique document ids"))
         else:
             seen[d.id] = where

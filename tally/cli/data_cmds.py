@@ -167,7 +167,20 @@ def hydrate(
     console.print(f"hydrated {len(docs)} document(s) into {out}")
 
 
+def jsonschema_(
+    out: Path = typer.Option(Path("schema"), "--out", "-o", help="Folder for the schema files."),
+) -> None:
+    """Write the JSON Schemas generated from the data model (document and prediction)."""
+    from tally.schema.jsonschema import SCHEMAS, generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in SCHEMAS:
+        (out / name).write_text(generate(name), encoding="utf-8")
+        console.print(f"wrote {out / name}")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("jsonschema")(jsonschema_)
     app.command("validate")(validate)
     app.command("stats")(stats)
     app.command("compile")(compile_)
