@@ -1,0 +1,231 @@
+"""evaluate / evaluate_file / compare: the scorer's entry points."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from tally.eval.facts import SOFT_TOLERANCE_DECADES
+from tally.eval.loading import (
+    GoldEntry,
+    SubmissionChecker,
+    gold_index,
+    iter_plain_predictions,
+)
+from tally.eval.plain import PDoc, from_model
+from tally.eval.report import BREAKDOWN_BY, Comparison, Report, confusion_json
+from tally.eval.scoring import COLUMNS, METRIC_NAMES, Accumulator, score_document
+from tally.eval.spans import TOKEN_F1_THRESHOLD, check_regime
+from tally.eval.stats import bootstrap_ci, figures, paired_tests
+from tally.eval.version import COMPARISON_SCHEMA, HEADLINE, METRICS, REPORT_SCHEMA, SCORER_VERSION
+from tally.schema.diagnostics import TallyError
+from tally.schema.models import FORMAT_VERSION, Document, Prediction
+from tally.schema.ontology import load_ontology
+
+
+def gold_sha256(gold: list[Document]) -> str:
+    """SHA-256 over the gold documents sorted by id, without their text (METRICS.md)."""
+    h = hashlib.sha256()
+    for d in sorted(gold, key=lambda d: d.id):
+        h.update(d.model_dump_json(exclude={"text"}).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def _dataset_version(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    try:
+        import tally.data as data
+
+        return str(getattr(data, "DATASET_VERSION", "unversioned"))
+    except ImportError:  # pragma: no cover - tally.data ships with the package
+        return "unversioned"
+
+
+def _check_options(regime: str, bootstrap: int, ci: float) -> None:
+    check_regime(regime)
+    if bootstrap < 0:
+        raise TallyError(f"bootstrap must be >= 0, got {bootstrap}")
+    if not 0 < ci < 1:
+        raise TallyError(f"ci must be between 0 and 1, got {ci}")
+
+
+def _score_all(index: dict[str, GoldEntry], preds: Iterable[PDoc], acc: Accumulator
+               ) -> tuple[np.ndarray, list[str], int]:
+    """Score the stream, then the missing gold docs as empty; rows come back in gold order."""
+    order: list[int] = []
+    seen: set[str] = set()
+    for p in preds:
+        g = index.get(p.id)
+        if g is None:
+            raise TallyError(f"prediction for unknown document id {p.id!r}")
+        if p.id in seen:
+            raise TallyError(f"document {p.id!r} predicted twice")
+        seen.add(p.id)
+        order.append(g.index)
+        score_document(g.doc, p, acc)
+    missing = [i for i, g in index.items() if i not in seen]
+    for i in missing:
+        g = index[i]
+        order.append(g.index)
+        score_document(g.doc, PDoc(i, None), acc)
+    rows = acc.matrix()
+    # Gold order makes the bootstrap independent of the order of the submission's lines.
+    inv = np.empty(len(order), dtype=np.int64)
+    inv[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
+    return rows[inv], missing, len(seen)
+
+
+def _metric_json(name: str, summed: np.ndarray, acc: Accumulator,
+                 ci: tuple[float | None, float | None]) -> dict:
+    md = METRICS[name]
+    k = METRIC_NAMES.index(name) * COLUMNS
+    out = {"kind": md.kind, "title": md.title, **figures(md.kind, summed[k:k + COLUMNS]),
+           "ci_low": ci[0], "ci_high": ci[1]}
+    by = BREAKDOWN_BY.get(name)
+    rows_in = acc.breakdown.get(name, {})
+    if by:
+        rows = {}
+        for label in sorted(rows_in):
+            r = rows_in[label]
+            if md.kind == "accuracy":
+                f = figures("accuracy", [0, 0, r[2], r[3]])
+                rows[label] = {"accuracy": f["accuracy"], "correct": r[2], "total": r[3]}
+            else:
+                rows[label] = figures("f1", r)
+        out["breakdown"] = {"by": by, "rows": rows}
+        if md.kind == "f1" and rows:
+            vals = list(rows.values())
+            out["macro"] = {"over": by, "labels": len(vals), **{
+                key: float(np.mean([v[key] or 0.0 for v in vals]))
+                for key in ("precision", "recall", "f1")}}
+    return out
+
+
+def _build_report(acc: Accumulator, rows: np.ndarray, gold: list[Document], missing: list[str],
+                  n_pred: int, regime: str, bootstrap: int, seed: int, ci: float,
+                  dataset_version: str | None) -> Report:
+    summed = rows.sum(0) if len(rows) else np.zeros(len(METRIC_NAMES) * COLUMNS)
+    cis = bootstrap_ci(rows, bootstrap, seed, ci)
+    metrics = {m: _metric_json(m, summed, acc, cis[m]) for m in METRIC_NAMES}
+    h = metrics[HEADLINE]
+    data = {
+        "schema": REPORT_SCHEMA,
+        "scorer": "tally.eval",
+        "scorer_version": SCORER_VERSION,
+        "format_version": FORMAT_VERSION,
+        "ontology_version": load_ontology().version,
+        "dataset_version": _dataset_version(dataset_version),
+        "gold_sha256": gold_sha256(gold),
+        "regime": regime,
+        "options": {"regime": regime, "bootstrap": bootstrap, "seed": seed, "ci": ci,
+                    "soft_tolerance_decades": acc.tolerance,
+                    "token_f1_threshold": TOKEN_F1_THRESHOLD,
+                    "gold_hydrated": all(d.text is not None for d in gold)},
+        "documents": {"gold": len(gold), "predicted": n_pred, "scored": len(rows),
+                      "missing": missing},
+        "headline": {"metric": HEADLINE, "f1": h["f1"], "ci_low": h["ci_low"],
+                     "ci_high": h["ci_high"]},
+        "metrics": metrics,
+        "duplicates": {k: int(acc.duplicates[k]) for k in
+                       ("events", "arguments", "numbers", "facts_unlinked_repeats")},
+        "confusion": confusion_json(acc.confusion),
+    }
+    if acc.errors_per_layer:
+        data["errors"] = acc.errors
+    return Report(data)
+
+
+def _plain_preds(preds: Iterable[Prediction | PDoc], index: dict[str, GoldEntry]):
+    """Convert and check predictions given as objects (the library path)."""
+    checker = SubmissionChecker(index, "<predictions>")
+    for k, p in enumerate(preds):
+        plain = p if isinstance(p, PDoc) else from_model(p)
+        if not checker.check(plain, k + 1):
+            raise TallyError(checker.problems)
+        yield plain
+
+
+def evaluate(gold: list[Document], preds: Iterable[Prediction], *, regime: str = "exact",
+             bootstrap: int = 1000, seed: int = 0, ci: float = 0.95, errors: int = 0,
+             dataset_version: str | None = None,
+             soft_tolerance: float = SOFT_TOLERANCE_DECADES) -> Report:
+    """Score predictions against gold. Gold documents without a prediction count as empty
+    (listed in the report's `documents.missing`). `preds` is consumed once."""
+    _check_options(regime, bootstrap, ci)
+    index = gold_index(gold)
+    acc = Accumulator(regime, errors, soft_tolerance)
+    rows, missing, n_pred = _score_all(index, _plain_preds(preds, index), acc)
+    return _build_report(acc, rows, gold, missing, n_pred, regime, bootstrap, seed, ci,
+                         dataset_version)
+
+
+def evaluate_file(gold: list[Document], path: str | Path, *, allow_missing: bool = False,
+                  regime: str = "exact", bootstrap: int = 1000, seed: int = 0, ci: float = 0.95,
+                  errors: int = 0, dataset_version: str | None = None,
+                  soft_tolerance: float = SOFT_TOLERANCE_DECADES) -> Report:
+    """Stream a submission file line by line against the gold index and score it.
+
+    Every problem of the file is collected and raised as one TallyError (nothing is scored then).
+    """
+    _check_options(regime, bootstrap, ci)
+    if not Path(path).is_file():
+        raise TallyError(f"{path}: no such prediction file")
+    index = gold_index(gold)
+    checker = SubmissionChecker(index, str(path))
+    acc = Accumulator(regime, errors, soft_tolerance)
+    stream = (p for p, _ in iter_plain_predictions(path, checker))
+    # The checker refuses unknown and duplicate ids before they reach _score_all.
+    rows, missing, n_pred = _score_all(index, stream, acc)
+    if not allow_missing:
+        checker.problems.extend(checker.missing_problems())
+    if checker.problems:
+        raise TallyError(checker.problems)
+    return _build_report(acc, rows, gold, missing, n_pred, regime, bootstrap, seed, ci,
+                         dataset_version)
+
+
+def _rows_for(index, preds, regime, tolerance) -> np.ndarray:
+    acc = Accumulator(regime, 0, tolerance)
+    rows, _, _ = _score_all(index, _plain_preds(preds, index), acc)
+    return rows
+
+
+def compare(gold: list[Document], preds_a: Iterable[Prediction], preds_b: Iterable[Prediction],
+            *, regime: str = "exact", bootstrap: int = 1000, permutations: int = 1000,
+            seed: int = 0, ci: float = 0.95, metrics: list[str] | None = None,
+            names: tuple[str, str] = ("A", "B"), dataset_version: str | None = None,
+            soft_tolerance: float = SOFT_TOLERANCE_DECADES) -> Comparison:
+    """Paired comparison of two systems on the same gold: difference A − B of each metric's main
+    figure, its paired-bootstrap CI and p-value, and the approximate-randomization p-value."""
+    _check_options(regime, bootstrap, ci)
+    if permutations < 0:
+        raise TallyError(f"permutations must be >= 0, got {permutations}")
+    chosen = metrics or METRIC_NAMES
+    unknown = [m for m in chosen if m not in METRICS]
+    if unknown:
+        raise TallyError(f"unknown metrics {unknown}; expected some of {METRIC_NAMES}")
+    index = gold_index(gold)
+    ra = _rows_for(index, preds_a, regime, soft_tolerance)
+    rb = _rows_for(index, preds_b, regime, soft_tolerance)
+    tests = paired_tests(ra, rb, bootstrap, permutations, seed, ci)
+    sa, sb = ra.sum(0), rb.sum(0)
+    out = {}
+    for m in chosen:
+        k = METRIC_NAMES.index(m) * COLUMNS
+        kind = METRICS[m].kind
+        main = "accuracy" if kind == "accuracy" else "f1"
+        out[m] = {"a": figures(kind, sa[k:k + COLUMNS])[main],
+                  "b": figures(kind, sb[k:k + COLUMNS])[main], **tests[m]}
+    return Comparison({
+        "schema": COMPARISON_SCHEMA, "scorer": "tally.eval", "scorer_version": SCORER_VERSION,
+        "format_version": FORMAT_VERSION, "ontology_version": load_ontology().version,
+        "dataset_version": _dataset_version(dataset_version), "gold_sha256": gold_sha256(gold),
+        "regime": regime, "systems": list(names), "documents": len(gold),
+        "options": {"regime": regime, "bootstrap": bootstrap, "permutations": permutations,
+                    "seed": seed, "ci": ci, "soft_tolerance_decades": soft_tolerance},
+        "headline": HEADLINE, "metrics": out,
+    })
