@@ -52,6 +52,7 @@ class _Src:
         self.path = path
         self.doc_id = doc_id
         self.problems: list[Problem] = []
+        self.failed_ids: set[str] = set()
 
     def err(self, line: int | None, fld: str, msg: str, expected: str | None = None) -> None:
         self.problems.append(Problem(self.path, line, self.doc_id, fld, msg, expected))
@@ -286,7 +287,7 @@ def _parse_annotations(ann: str, first_line: int, src: _Src) -> dict[str, list[d
     layers: dict[str, list[dict]] = {k: [] for k in _LAYER_KEYS}
     for k, raw in enumerate(ann.split("\n")):
         line = first_line + k
-        s = raw.strip()
+        s = raw.split(" #", 1)[0].strip()  # a trailing " # comment" is allowed
         if not s or s.startswith("#"):
             continue
         toks = s.split()
@@ -311,6 +312,8 @@ def _parse_annotations(ann: str, first_line: int, src: _Src) -> dict[str, list[d
         if obj is not None:
             obj["_line"] = line
             layers[layer].append(obj)
+        elif len(toks) > 1:
+            src.failed_ids.add(toks[1])  # its spans then raise no second, misleading error
     return layers
 
 
@@ -393,6 +396,8 @@ def _attach(text: str, labels: list[_Label], layers: dict, src: _Src) -> None:
                 ev["arguments"].append({"role": role, **span(lb)})
             continue
         if name not in singles:
+            if name in src.failed_ids:
+                continue
             src.err(lb.line, name, f"label {name!r} has no annotation line",
                     "an event/number/time line with that id")
             continue

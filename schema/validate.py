@@ -26,6 +26,24 @@ _ISO_DURATION = re.compile(r"^P(?=\d|T)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)
 _PRECISION_OF = {10: "day", 8: "week", 7: "month", 4: "year"}
 
 
+def is_calendar_date(value: str) -> bool:
+    """YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Www that exists in the calendar."""
+    import datetime as dt
+
+    if not _ISO_DATE.match(value):
+        return False
+    try:
+        if "-W" in value:
+            dt.date.fromisocalendar(int(value[:4]), int(value[6:]), 1)
+        elif len(value) == 7:
+            dt.date(int(value[:4]), int(value[5:]), 1)
+        elif len(value) == 10:
+            dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -88,12 +106,15 @@ class DocumentChecker:
                    "run `tally hydrate --from DIR` with a copy of the source article")
         elif sha256_text(doc.text) != doc.text_sha256:
             c.err("text_sha256", "hash does not match the text", sha256_text(doc.text))
+        if not is_calendar_date(doc.dateline.date):
+            c.err("dateline.date", f"{doc.dateline.date!r} is not a calendar date", "YYYY-MM-DD")
         self._spans(doc, c)
         self._ids(doc, c)
         self._events(doc, c)
         self._numbers(doc, c)
         self._times(doc, c)
         self._relations(doc, c)
+        self._overlaps(doc, c)
         if doc.text is not None:
             self._coverage(doc, c)
         return c.problems
@@ -207,9 +228,9 @@ class DocumentChecker:
         for i, t in enumerate(doc.times):
             f = f"times[{i}]"
             if t.type == "date":
-                if not _ISO_DATE.match(t.value):
-                    c.err(f"{f}.value", f"{t.value!r} is not an ISO 8601 date",
-                          "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Www")
+                if not is_calendar_date(t.value):
+                    c.err(f"{f}.value", f"{t.value!r} is not an ISO 8601 calendar date",
+                          "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Www that exists")
                 elif t.precision != _PRECISION_OF.get(len(t.value)):
                     c.err(f"{f}.precision", f"precision {t.precision!r} for value {t.value!r}",
                           _PRECISION_OF.get(len(t.value)))
@@ -232,9 +253,16 @@ class DocumentChecker:
             if r.source == r.target:
                 c.err(f, "a number related to itself", "two different numbers")
             key = (r.type, r.source, r.target)
+            if r.type != "part_of":  # restates and conflicts_with are symmetric
+                key = (r.type, *sorted((r.source, r.target)))
             if key in seen:
-                c.err(f, f"relation {r.type} {r.source}->{r.target} repeated")
+                c.err(f, f"relation {r.type} {r.source}->{r.target} repeated",
+                      "each pair once (restates and conflicts_with are symmetric)")
             seen.add(key)
+            a, b = nums.get(r.source), nums.get(r.target)
+            if r.type != "part_of" and a and b and a.kind != b.kind:
+                c.err(f, f"{r.type} between a {a.kind} and a {b.kind} number",
+                      "two numbers of the same kind")
             if r.type == "part_of" and r.source in nums and r.target in nums:
                 parts.setdefault(r.target, []).append(nums[r.source])
         for whole_id, ps in parts.items():
@@ -246,8 +274,8 @@ class DocumentChecker:
                     c.err("relations", f"parts of {whole_id} sum to {total:g}, more than its "
                           f"value {whole.value:g}", "exact parts summing to at most the whole")
 
-    def _coverage(self, doc: Document, c: _Ctx) -> None:
-        text = doc.text or ""
+    def _overlaps(self, doc: Document, c: _Ctx) -> None:
+        """Offsets alone decide these, so they run on unhydrated documents too."""
         nspans = sorted((n.span.start, n.span.end, n.id) for n in doc.numbers)
         for (_, e1, a), (s2, _, b) in zip(nspans, nspans[1:], strict=False):
             if s2 < e1:
@@ -259,7 +287,11 @@ class DocumentChecker:
                 if s < te and ts < e:
                     c.err("numbers", f"number {nid} overlaps time expression {tid}",
                           "numerals inside a time expression are not annotated as numbers")
-        covered = nspans + tspans
+
+    def _coverage(self, doc: Document, c: _Ctx) -> None:
+        text = doc.text or ""
+        covered = [(n.span.start, n.span.end, n.id) for n in doc.numbers] + [
+            (t.span.start, t.span.end, t.id) for t in doc.times]
         for s, e, surface in find_numerals(text):
             if not any(cs <= s and e <= ce for cs, ce, _ in covered):
                 ctx = text[max(0, s - 25):e + 25].replace("\n", " ")

@@ -72,6 +72,16 @@ def test_compile_errors_name_line_and_field(broken, message):
     assert any(p.line is not None for p in problems)
 
 
+def test_trailing_comments_are_allowed_in_annotation_lines(small_doc):
+    tly = SMALL_TLY.replace("time t1 2024-05-12", "time t1 2024-05-12  # the dateline")
+    assert compile_ok(tly) == small_doc
+
+
+def test_a_failed_line_does_not_cascade():
+    _, problems = compile_text(SMALL_TLY.replace("number n4 9 exact", "number n4 nine exact"))
+    assert [p.field for p in problems] == ["value"]
+
+
 def test_crossing_spans_cannot_be_decompiled(small_doc):
     from tally.schema.diagnostics import TallyError
 

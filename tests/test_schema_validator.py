@@ -64,7 +64,18 @@ MUTATIONS = {
     "count_role_not_countable": (lambda d: _num(d, "n3").update(counted_role="place"),
                                  "not countable"),
     "non_count_with_link": (lambda d: _num(d, "n3").update(kind="age"), "with an event link"),
-    "time_bad_date": (lambda d: d["times"][0].update(value="12/05/2024"), "not an ISO 8601 date"),
+    "time_bad_date": (lambda d: d["times"][0].update(value="12/05/2024"), "not an ISO 8601 calendar date"),
+    "time_impossible_date": (lambda d: d["times"][0].update(value="2024-13", precision="month"),
+                             "calendar date"),
+    "time_impossible_week": (lambda d: d["times"][0].update(value="2024-W60", precision="week"),
+                             "calendar date"),
+    "dateline_impossible": (lambda d: d["dateline"].update(date="2024-02-30"), "not a calendar"),
+    "relation_symmetric_repeat": (lambda d: d["relations"].append(
+        {"type": "restates", "source": "n1", "target": "n2"}), "n1->n2 repeated"),
+    "relation_kind_mismatch": (lambda d: (d["relations"].append(
+        {"type": "conflicts_with", "source": "n3", "target": "n1"}),
+        _num(d, "n3").update(kind="age", event=None, counted_role=None, counted_class=None,
+                             scope=None)), "between a age and a event_count"),
     "time_precision": (lambda d: d["times"][0].update(precision="month"), "precision"),
     "time_bad_duration": (lambda d: d["times"][0].update(type="duration", value="P2X",
                                                          precision=None), "duration"),
@@ -95,6 +106,13 @@ def test_rule_fails_on_its_example(small_doc, name):
     mutate(d)
     errors = _check(d)
     assert any(expected in e for e in errors), errors
+
+
+def test_overlaps_are_checked_without_text(small_doc):
+    d = copy.deepcopy(small_doc.model_dump(mode="json"))
+    MUTATIONS["numbers_overlap"][0](d)
+    d["text"] = None
+    assert any("overlap" in e for e in _check(d))
 
 
 def test_schema_errors_name_the_field(tmp_path: Path, small_doc):
