@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from tally import __version__
-from tally.cli import data_cmds
+from tally.cli import corpus_cmds, data_cmds
 
 app = typer.Typer(
     name="tally",
@@ -32,6 +32,7 @@ def _root(
 
 
 data_cmds.register(app)
+corpus_cmds.register(app)
 
 
 def _register_optional() -> None:
@@ -39,7 +40,7 @@ def _register_optional() -> None:
     import importlib
 
     for mod in ("tally.cli.eval_cmds", "tally.cli.baseline_cmds", "tally.cli.labelstudio_cmds",
-                "tally.cli.export_cmds"):
+                "tally.cli.export_cmds", "tally.cli.leaderboard_cmds"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
