@@ -64,7 +64,7 @@ MUTATIONS = {
     "count_role_not_countable": (lambda d: _num(d, "n3").update(counted_role="place"),
                                  "not countable"),
     "non_count_with_link": (lambda d: _num(d, "n3").update(kind="age"), "with an event link"),
-    "time_bad_date": (lambda d: d["times"][0].update(value="12/05/2024"), "not an ISO 8601 calendar date"),
+    "time_bad_date": (lambda d: d["times"][0].update(value="12/05/2024"), "not an ISO 8601"),
     "time_impossible_date": (lambda d: d["times"][0].update(value="2024-13", precision="month"),
                              "calendar date"),
     "time_impossible_week": (lambda d: d["times"][0].update(value="2024-W60", precision="week"),
