@@ -61,3 +61,73 @@ def load_second(gold: dict[str, Document], folder: Path) -> list[Document]:
     if problems:
         raise TallyError(problems)
     return out
+
+
+def as_prediction(doc: Document):
+    from tally.schema.models import Prediction
+
+    return Prediction(id=doc.id, events=doc.events, numbers=doc.numbers, times=doc.times,
+                      relations=doc.relations)
+
+
+def agreement_report(gold_docs: list[Document], folder: Path = AGREEMENT_DIR, *,
+                     regime: str = "exact", bootstrap: int = 1000, seed: int = 0):
+    """Score the second annotations against the first with the Tally scorer (first = gold).
+
+    F1 is symmetric in the two annotations; accuracies are over the items both matched."""
+    from tally.eval import evaluate
+
+    gold = {d.id: d for d in gold_docs}
+    second = load_second(gold, folder)
+    if not second:
+        return None
+    subset = [gold[d.id] for d in second]
+    return evaluate(subset, [as_prediction(d) for d in second], regime=regime,
+                    bootstrap=bootstrap, seed=seed)
+
+
+AGREEMENT_LAYERS = (
+    ("trigger_identification", "Trigger (span)"),
+    ("trigger_classification", "Trigger + type"),
+    ("argument_classification", "Argument + role (attached)"),
+    ("argument_classification_trigger_free", "Argument + role (trigger-free)"),
+    ("number_span", "Number span"),
+    ("number_value", "Number value (matched spans)"),
+    ("number_bounds", "Number bounds + qualifier (matched spans)"),
+    ("number_kind", "Number kind (matched spans)"),
+    ("number_event_link", "Number-to-event link"),
+    ("tally_strict", "Tally F1, strict"),
+    ("tally_soft", "Tally F1, soft"),
+    ("attribution", "Attribution (matched events)"),
+    ("factuality", "Factuality (matched events)"),
+    ("coreference_b3", "Event coreference (B-cubed)"),
+)
+
+
+def _n(x) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+def agreement_markdown(report, by_split: dict[str, int]) -> str:
+    d = report.to_json()
+    split_s = ", ".join(f"{k} {v}" for k, v in by_split.items())
+    lines = [f"Second annotation of {d['documents']['scored']} documents ({split_s}), blind, "
+             "scored against the first with the Tally scorer "
+             f"(scorer {d['scorer_version']}, regime `{d['regime']}`, 95% bootstrap CI over "
+             f"documents, seed {d['options']['seed']}).", "",
+             "| layer | agreement | 95% CI | first | second | matched |",
+             "|---|---:|---|---:|---:|---:|"]
+    for name, title in AGREEMENT_LAYERS:
+        m = d["metrics"][name]
+        val = m["accuracy"] if m["kind"] == "accuracy" else m["f1"]
+        ci = f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}]" if m.get("ci_low") is not None else ""
+        if m["kind"] == "accuracy":
+            first, second, matched = m.get("total", ""), "", m.get("correct", "")
+        else:
+            first, second, matched = m["gold"], m["predicted"], m["matched"]
+        unit = " (acc.)" if m["kind"] == "accuracy" else ""
+        val_s = "n/a" if val is None else f"{val:.3f}{unit}"
+        lines.append(f"| {title} | {val_s} | {ci} | {_n(first)} | {_n(second)} | {_n(matched)} |")
+    return "\n".join(lines)

@@ -104,11 +104,18 @@ def build_corpus(data_dir: Path = DATA_DIR, *, check: bool = False) -> dict[str,
         {sp: sorted(s for s, x in splits.items() if x == sp) for sp in SPLITS}, sort_keys=False)
     outputs[splits_path] = ("# Story clusters per split (tally corpus build). Assignments never "
                             "move once made.\n" + split_yaml).encode()
+    from tally.data.agreement import agreement_markdown, agreement_report
     from tally.data.card import render_card
 
+    agreement_md = None
+    report = agreement_report(docs, data_dir / "agreement")
+    if report is not None:
+        doc_split = {d.id: sp for sp, ds in by_split.items() for d in ds}
+        counts = Counter(doc_split[f.stem] for f in (data_dir / "agreement").rglob("*.tly"))
+        agreement_md = agreement_markdown(report, {sp: counts[sp] for sp in SPLITS})
     card = data_dir / "README.md"
     old_card = card.read_text(encoding="utf-8") if card.exists() else ""
-    outputs[card] = render_card(old_card, by_split).encode()
+    outputs[card] = render_card(old_card, by_split, agreement_md).encode()
     if check:
         stale = [str(p) for p, b in outputs.items() if not p.exists() or p.read_bytes() != b]
         if stale:

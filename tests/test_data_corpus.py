@@ -93,3 +93,43 @@ def test_load_split_returns_validated_documents():
     docs = tally.data.load_split("train")
     assert len(docs) == len(_lines(DATA / "train.jsonl"))
     assert all(d.text is not None for d in docs)
+
+
+def _mini_corpus(tmp_path, n=4):
+    import shutil
+
+    srcs = sorted((DATA / "authoring").rglob("*.tly"))[:n]
+    (tmp_path / "authoring").mkdir()
+    for f in srcs:
+        shutil.copy(f, tmp_path / "authoring" / f.name)
+    shutil.copy(DATA / "README.md", tmp_path / "README.md")
+    return srcs
+
+
+def test_agreement_table_is_generated_from_second_annotations(tmp_path):
+    import shutil
+
+    srcs = _mini_corpus(tmp_path)
+    second = tmp_path / "agreement" / "annotator-t"
+    second.mkdir(parents=True)
+    shutil.copy(srcs[0], second / srcs[0].name)  # an identical annotation agrees perfectly
+    build_corpus(tmp_path)
+    card = (tmp_path / "README.md").read_text(encoding="utf-8")
+    block = card.split("<!-- agreement:start", 1)[1].split("<!-- agreement:end", 1)[0]
+    assert "Second annotation of 1 documents" in block
+    assert "| Tally F1, strict | 1.000 |" in block
+    build_corpus(tmp_path, check=True)
+
+
+def test_second_annotation_of_a_different_text_is_refused(tmp_path):
+    from tally.schema.diagnostics import TallyError
+
+    srcs = _mini_corpus(tmp_path)
+    second = tmp_path / "agreement" / "annotator-t"
+    second.mkdir(parents=True)
+    raw = srcs[0].read_text(encoding="utf-8")
+    head, body, ann = raw.split("\n---\n", 2)
+    (second / srcs[0].name).write_text(head + "\n---\n" + body.replace(" ", "  ", 1) + "\n---\n"
+                                       + ann, encoding="utf-8")
+    with pytest.raises(TallyError, match="text differs"):
+        build_corpus(tmp_path)
