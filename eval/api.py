@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 from tally.eval.facts import SOFT_TOLERANCE_DECADES
+from tally.eval.fast import FastAccumulator, score_exact
 from tally.eval.loading import (
     GoldEntry,
     SubmissionChecker,
+    gc_paused,
     gold_index,
     iter_plain_predictions,
 )
@@ -53,9 +55,19 @@ def _check_options(regime: str, bootstrap: int, ci: float) -> None:
         raise TallyError(f"ci must be between 0 and 1, got {ci}")
 
 
-def _score_all(index: dict[str, GoldEntry], preds: Iterable[PDoc], acc: Accumulator
-               ) -> tuple[np.ndarray, list[str], int]:
+def _accumulator(regime: str, errors: int, tolerance: float, reference: bool
+                 ) -> Accumulator | FastAccumulator:
+    """The fast path covers the default case (exact regime, no error listing); the reference
+    path (scoring.py) everything else. Both give the same report (tests/test_eval_fast.py)."""
+    if regime == "exact" and not errors and not reference:
+        return FastAccumulator(regime, 0, tolerance)
+    return Accumulator(regime, errors, tolerance)
+
+
+def _score_all(index: dict[str, GoldEntry], preds: Iterable[PDoc],
+               acc: Accumulator | FastAccumulator) -> tuple[np.ndarray, list[str], int]:
     """Score the stream, then the missing gold docs as empty; rows come back in gold order."""
+    fast = isinstance(acc, FastAccumulator)
     order: list[int] = []
     seen: set[str] = set()
     for p in preds:
@@ -66,12 +78,18 @@ def _score_all(index: dict[str, GoldEntry], preds: Iterable[PDoc], acc: Accumula
             raise TallyError(f"document {p.id!r} predicted twice")
         seen.add(p.id)
         order.append(g.index)
-        score_document(g.doc, p, acc)
+        if fast:
+            score_exact(g.prep, p, acc)
+        else:
+            score_document(g.doc, p, acc)
     missing = [i for i, g in index.items() if i not in seen]
     for i in missing:
         g = index[i]
         order.append(g.index)
-        score_document(g.doc, PDoc(i, None), acc)
+        if fast:
+            score_exact(g.prep, PDoc(i, None), acc)
+        else:
+            score_document(g.doc, PDoc(i, None), acc)
     rows = acc.matrix()
     # Gold order makes the bootstrap independent of the order of the submission's lines.
     inv = np.empty(len(order), dtype=np.int64)
@@ -152,12 +170,15 @@ def _plain_preds(preds: Iterable[Prediction | PDoc], index: dict[str, GoldEntry]
 def evaluate(gold: list[Document], preds: Iterable[Prediction], *, regime: str = "exact",
              bootstrap: int = 1000, seed: int = 0, ci: float = 0.95, errors: int = 0,
              dataset_version: str | None = None,
-             soft_tolerance: float = SOFT_TOLERANCE_DECADES) -> Report:
+             soft_tolerance: float = SOFT_TOLERANCE_DECADES, reference: bool = False) -> Report:
     """Score predictions against gold. Gold documents without a prediction count as empty
-    (listed in the report's `documents.missing`). `preds` is consumed once."""
+    (listed in the report's `documents.missing`). `preds` is consumed once.
+
+    `reference=True` scores with the simple reference path (scoring.py) instead of the exact-regime
+    fast path (fast.py): same report, slower; kept to check the fast path against."""
     _check_options(regime, bootstrap, ci)
     index = gold_index(gold)
-    acc = Accumulator(regime, errors, soft_tolerance)
+    acc = _accumulator(regime, errors, soft_tolerance, reference)
     rows, missing, n_pred = _score_all(index, _plain_preds(preds, index), acc)
     return _build_report(acc, rows, gold, missing, n_pred, regime, bootstrap, seed, ci,
                          dataset_version)
@@ -166,17 +187,30 @@ def evaluate(gold: list[Document], preds: Iterable[Prediction], *, regime: str =
 def evaluate_file(gold: list[Document], path: str | Path, *, allow_missing: bool = False,
                   regime: str = "exact", bootstrap: int = 1000, seed: int = 0, ci: float = 0.95,
                   errors: int = 0, dataset_version: str | None = None,
-                  soft_tolerance: float = SOFT_TOLERANCE_DECADES) -> Report:
+                  soft_tolerance: float = SOFT_TOLERANCE_DECADES,
+                  reference: bool = False) -> Report:
     """Stream a submission file line by line against the gold index and score it.
 
     Every problem of the file is collected and raised as one TallyError (nothing is scored then).
+    `reference` as in `evaluate`.
     """
     _check_options(regime, bootstrap, ci)
     if not Path(path).is_file():
         raise TallyError(f"{path}: no such prediction file")
+    # Everything made while scoring is acyclic and freed by reference counting when the inner
+    # call returns, before the collector is back (see gc_paused).
+    with gc_paused():
+        return _evaluate_file(gold, path, allow_missing, regime, bootstrap, seed, ci, errors,
+                              dataset_version, soft_tolerance, reference)
+
+
+def _evaluate_file(gold: list[Document], path: str | Path, allow_missing: bool, regime: str,
+                   bootstrap: int, seed: int, ci: float, errors: int,
+                   dataset_version: str | None, soft_tolerance: float, reference: bool
+                   ) -> Report:
     index = gold_index(gold)
     checker = SubmissionChecker(index, str(path))
-    acc = Accumulator(regime, errors, soft_tolerance)
+    acc = _accumulator(regime, errors, soft_tolerance, reference)
     stream = (p for p, _ in iter_plain_predictions(path, checker))
     # The checker refuses unknown and duplicate ids before they reach _score_all.
     rows, missing, n_pred = _score_all(index, stream, acc)
@@ -188,8 +222,8 @@ def evaluate_file(gold: list[Document], path: str | Path, *, allow_missing: bool
                          dataset_version)
 
 
-def _rows_for(index, preds, regime, tolerance) -> np.ndarray:
-    acc = Accumulator(regime, 0, tolerance)
+def _rows_for(index, preds, regime, tolerance, reference: bool = False) -> np.ndarray:
+    acc = _accumulator(regime, 0, tolerance, reference)
     rows, _, _ = _score_all(index, _plain_preds(preds, index), acc)
     return rows
 
@@ -198,7 +232,8 @@ def compare(gold: list[Document], preds_a: Iterable[Prediction], preds_b: Iterab
             *, regime: str = "exact", bootstrap: int = 1000, permutations: int = 1000,
             seed: int = 0, ci: float = 0.95, metrics: list[str] | None = None,
             names: tuple[str, str] = ("A", "B"), dataset_version: str | None = None,
-            soft_tolerance: float = SOFT_TOLERANCE_DECADES) -> Comparison:
+            soft_tolerance: float = SOFT_TOLERANCE_DECADES, reference: bool = False
+            ) -> Comparison:
     """Paired comparison of two systems on the same gold: difference A − B of each metric's main
     figure, its paired-bootstrap CI and p-value, and the approximate-randomization p-value."""
     _check_options(regime, bootstrap, ci)
@@ -209,8 +244,8 @@ def compare(gold: list[Document], preds_a: Iterable[Prediction], preds_b: Iterab
     if unknown:
         raise TallyError(f"unknown metrics {unknown}; expected some of {METRIC_NAMES}")
     index = gold_index(gold)
-    ra = _rows_for(index, preds_a, regime, soft_tolerance)
-    rb = _rows_for(index, preds_b, regime, soft_tolerance)
+    ra = _rows_for(index, preds_a, regime, soft_tolerance, reference)
+    rb = _rows_for(index, preds_b, regime, soft_tolerance, reference)
     tests = paired_tests(ra, rb, bootstrap, permutations, seed, ci)
     sa, sb = ra.sum(0), rb.sum(0)
     out = {}

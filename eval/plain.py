@@ -128,8 +128,15 @@ def _need(cond: bool) -> None:
         raise _Doubt
 
 
+_GOOD_IDS: set[str] = set()  # ids seen valid ("e1", "n2", ...): real submissions repeat them
+
+
 def _id(x) -> str:
+    if type(x) is str and x in _GOOD_IDS:
+        return x
     _need(type(x) is str and len(x) <= 64 and _ID.fullmatch(x) is not None)
+    if len(_GOOD_IDS) < 100_000:
+        _GOOD_IDS.add(x)
     return x
 
 
@@ -152,10 +159,12 @@ def _opt_enum(x, allowed: frozenset) -> str | None:
 
 
 def _fspan(o, keys: frozenset = _SPAN_KEYS) -> PSpan:
-    _need(type(o) is dict and o.keys() <= keys)
+    if type(o) is not dict or not o.keys() <= keys:
+        raise _Doubt
     s, e, t = o.get("start"), o.get("end"), o.get("text")
-    _need(type(s) is int and type(e) is int and type(t) is str)
-    _need(0 <= s < e and e - s == len(t))
+    if (type(s) is not int or type(e) is not int or type(t) is not str
+            or not 0 <= s < e or e - s != len(t)):
+        raise _Doubt
     return (s, e, t)
 
 
