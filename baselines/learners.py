@@ -1,0 +1,263 @@
+"""Small learners over string features: a hashed linear classifier, a linear token tagger and a
+CRF tagger (python-crfsuite). State is sklearn estimators (saved with skops) or crfsuite model
+bytes (a data file, never code)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+
+class Vocab:
+    """Feature string -> column; a plain dict (saved as JSON), unseen features are dropped.
+
+    Columns only for features seen in training keep the solvers' work proportional to the data
+    (hashing into 2**18 columns made L-BFGS spend most of its time on empty weights)."""
+
+    def __init__(self, index: dict[str, int] | None = None) -> None:
+        self.index = index or {}
+
+    def fit(self, X: Iterable[list[str]]) -> Vocab:
+        idx = self.index
+        for feats in X:
+            for f in feats:
+                if f not in idx:
+                    idx[f] = len(idx)
+        return self
+
+    def transform(self, X: Sequence[list[str]]) -> sparse.csr_matrix:
+        idx = self.index
+        cols: list[int] = []
+        indptr = [0]
+        for feats in X:
+            cols.extend(c for c in map(idx.get, feats) if c is not None)
+            indptr.append(len(cols))
+        data = np.ones(len(cols), dtype=np.float64)
+        m = sparse.csr_matrix((data, np.asarray(cols, dtype=np.int64), indptr),
+                              shape=(len(X), max(len(idx), 1)))
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        return m
+
+
+class Classifier:
+    """A multinomial logistic regression over hashed string features; one class -> a constant."""
+
+    def __init__(self, C: float = 1.0) -> None:
+        self.C = C
+        self.vocab = Vocab()
+        self.model: LogisticRegression | None = None
+        self.constant: str | None = None
+
+    def fit(self, X: Sequence[list[str]], y: Sequence[str], seed: int = 0) -> Classifier:
+        labels = sorted(set(y))
+        if len(labels) <= 1:
+            self.constant = labels[0] if labels else None
+            return self
+        self.vocab = Vocab().fit(X)
+        self.model = LogisticRegression(C=self.C, max_iter=300, random_state=seed)
+        self.model.fit(self.vocab.transform(X), list(y))
+        return self
+
+    @property
+    def classes(self) -> list[str]:
+        if self.model is None:
+            return [self.constant] if self.constant is not None else []
+        return [str(c) for c in self.model.classes_]
+
+    def proba(self, X: Sequence[list[str]]) -> np.ndarray:
+        if self.model is None:
+            return np.ones((len(X), 1))
+        return self.model.predict_proba(self.vocab.transform(X))
+
+    def predict(self, X: Sequence[list[str]]) -> list[str]:
+        if not X:
+            return []
+        if self.model is None:
+            return [self.constant or ""] * len(X)
+        return [str(c) for c in self.model.predict(self.vocab.transform(X))]
+
+    def estimators(self, prefix: str) -> dict:
+        return {prefix: self.model} if self.model is not None else {}
+
+    def state(self) -> dict:
+        return {"C": self.C, "constant": self.constant, "vocab": self.vocab.index}
+
+    @classmethod
+    def restore(cls, state: dict, estimators: dict, prefix: str) -> Classifier:
+        c = cls(state["C"])
+        c.vocab = Vocab(dict(state["vocab"]))
+        c.constant = state["constant"]
+        c.model = estimators.get(prefix)
+        return c
+
+
+class LinearTagger:
+    """Per-token SGD (modified Huber) scores over window features, decoded by Viterbi under the
+    BIO constraint (no I-X after anything but B-X / I-X). A learned `prev=` feature trained on
+    gold histories was tried and collapsed to all-O (exposure bias), so transitions are fixed."""
+
+    kind = "linear"
+
+    def __init__(self, epochs: int = 8, alpha: float = 2e-5) -> None:
+        self.epochs = epochs
+        self.alpha = alpha
+        self.vocab = Vocab()
+        self.model: SGDClassifier | None = None
+
+    def fit(self, X: Sequence[list[list[str]]], Y: Sequence[list[str]], seed: int = 0) -> None:
+        flat_x = [f for seq in X for f in seq]
+        flat_y = [y for seq in Y for y in seq]
+        self.model = SGDClassifier(loss="modified_huber", alpha=self.alpha, max_iter=self.epochs,
+                                   tol=None, random_state=seed, average=True)
+        self.vocab = Vocab().fit(flat_x)
+        self.model.fit(self.vocab.transform(flat_x), flat_y)
+
+    def _transitions(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        labels = [str(c) for c in self.model.classes_]
+        n = len(labels)
+        trans = np.zeros((n, n))
+        start = np.zeros(n)
+        for c, cur in enumerate(labels):
+            if cur.startswith("I-"):
+                start[c] = -1e9
+                for p, prev in enumerate(labels):
+                    if prev[2:] != cur[2:] or prev == "O":
+                        trans[p, c] = -1e9
+        return labels, trans, start
+
+    def tag(self, X: Sequence[list[list[str]]]) -> list[list[str]]:
+        lens = [len(s) for s in X]
+        flat = [f for seq in X for f in seq]
+        if not flat:
+            return [[] for _ in X]
+        scores = self.model.decision_function(self.vocab.transform(flat))
+        if scores.ndim == 1:
+            scores = np.stack([-scores, scores], axis=1)
+        labels, trans, start = self._transitions()
+        out, k = [], 0
+        for n in lens:
+            out.append([labels[i] for i in _viterbi(scores[k : k + n], trans, start)])
+            k += n
+        return out
+
+    def estimators(self, prefix: str) -> dict:
+        return {prefix: self.model}
+
+    def state(self) -> dict:
+        return {"kind": self.kind, "epochs": self.epochs, "alpha": self.alpha,
+                "vocab": self.vocab.index}
+
+    def blobs(self, prefix: str) -> dict[str, bytes]:
+        return {}
+
+    @classmethod
+    def restore(cls, state: dict, estimators: dict, blobs: dict, prefix: str) -> LinearTagger:
+        t = cls(state["epochs"], state["alpha"])
+        t.vocab = Vocab(dict(state["vocab"]))
+        t.model = estimators[prefix]
+        return t
+
+
+def _viterbi(scores: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list[int]:
+    n, _ = scores.shape
+    if n == 0:
+        return []
+    best = scores[0] + start
+    back = np.zeros(scores.shape, dtype=np.int64)
+    for i in range(1, n):
+        cand = best[:, None] + trans  # [prev, cur]
+        back[i] = cand.argmax(axis=0)
+        best = cand.max(axis=0) + scores[i]
+    path = [int(best.argmax())]
+    for i in range(n - 1, 0, -1):
+        path.append(int(back[i][path[-1]]))
+    return path[::-1]
+
+
+class CRFTagger:
+    """A linear-chain CRF (python-crfsuite, L-BFGS with L1+L2) over the same string features."""
+
+    kind = "crf"
+
+    def __init__(self, c1: float = 0.05, c2: float = 0.01, max_iterations: int = 40) -> None:
+        self.params = {"c1": c1, "c2": c2, "max_iterations": max_iterations,
+                       "feature.possible_transitions": True}
+        self.model_bytes: bytes | None = None
+        self._tagger = None
+
+    def fit(self, X: Sequence[list[list[str]]], Y: Sequence[list[str]], seed: int = 0) -> None:
+        import pycrfsuite
+
+        trainer = pycrfsuite.Trainer(verbose=False)
+        for x, y in zip(X, Y, strict=True):
+            if x:
+                trainer.append(x, y)
+        trainer.set_params(self.params)
+        fd, path = tempfile.mkstemp(suffix=".crfsuite")
+        os.close(fd)
+        try:
+            trainer.train(path)
+            with open(path, "rb") as fh:
+                self.model_bytes = fh.read()
+        finally:
+            os.unlink(path)
+        self._tagger = None
+
+    def _open(self):
+        import pycrfsuite
+
+        if self._tagger is None:
+            self._tagger = pycrfsuite.Tagger()
+            self._tagger.open_inmemory(self.model_bytes)
+        return self._tagger
+
+    def tag(self, X: Sequence[list[list[str]]]) -> list[list[str]]:
+        t = self._open()
+        return [t.tag(x) if x else [] for x in X]
+
+    def estimators(self, prefix: str) -> dict:
+        return {}
+
+    def state(self) -> dict:
+        return {"kind": self.kind, "params": self.params}
+
+    def blobs(self, prefix: str) -> dict[str, bytes]:
+        return {prefix: self.model_bytes}
+
+    @classmethod
+    def restore(cls, state: dict, estimators: dict, blobs: dict, prefix: str) -> CRFTagger:
+        t = cls()
+        t.params = dict(state["params"])
+        t.model_bytes = blobs[prefix]
+        return t
+
+
+def restore_tagger(state: dict, estimators: dict, blobs: dict, prefix: str):
+    cls = CRFTagger if state["kind"] == "crf" else LinearTagger
+    return cls.restore(state, estimators, blobs, prefix)
+
+
+def bio_spans(labels: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end, label) from BIO tags; an I- without its B- starts a span (conlleval rule)."""
+    out = []
+    cur = None
+    for k, lab in enumerate(labels):
+        if lab.startswith("B-") or (lab.startswith("I-") and (cur is None or cur[2] != lab[2:])):
+            if cur:
+                out.append(tuple(cur))
+            cur = [k, k + 1, lab[2:]]
+        elif lab.startswith("I-") and cur is not None:
+            cur[1] = k + 1
+        else:
+            if cur:
+                out.append(tuple(cur))
+            cur = None
+    if cur:
+        out.append(tuple(cur))
+    return out
