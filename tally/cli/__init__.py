@@ -40,7 +40,7 @@ def _register_optional() -> None:
     import importlib
 
     for mod in ("tally.cli.eval_cmds", "tally.cli.baseline_cmds", "tally.cli.labelstudio_cmds",
-                "tally.cli.export_cmds", "tally.cli.leaderboard_cmds"):
+                "tally.cli.export_cmds", "tally.cli.bench_cmds", "tally.cli.leaderboard_cmds"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
