@@ -15,6 +15,9 @@ from tally.schema.diagnostics import Problem, TallyError
 from tally.schema.models import Document
 
 AGREEMENT_DIR = Path(__file__).resolve().parent / "agreement"
+# The first annotation of each double-annotated document as it stood before adjudication, so the
+# agreement table keeps measuring two independent annotations after the gold is corrected.
+FIRST_DIR_NAME = "first-annotation"
 
 
 def blank_document(doc: Document) -> Document:
@@ -46,6 +49,8 @@ def load_second(gold: dict[str, Document], folder: Path) -> list[Document]:
     out: list[Document] = []
     problems: list[Problem] = []
     for f in sorted(folder.rglob("*.tly")):
+        if FIRST_DIR_NAME in f.relative_to(folder).parts:
+            continue
         doc, probs = compile_file(f)
         problems += probs
         if doc is None:
@@ -63,6 +68,24 @@ def load_second(gold: dict[str, Document], folder: Path) -> list[Document]:
     return out
 
 
+def load_first(gold: dict[str, Document], folder: Path) -> list[Document]:
+    """The pre-adjudication first annotations kept under `folder/first-annotation/`."""
+    first_dir = folder / FIRST_DIR_NAME
+    out: list[Document] = []
+    problems: list[Problem] = []
+    for f in sorted(first_dir.glob("*.tly")) if first_dir.is_dir() else []:
+        doc, probs = compile_file(f)
+        problems += probs
+        if doc is not None and (doc.id not in gold or gold[doc.id].text_sha256 != doc.text_sha256):
+            problems.append(Problem(str(f), None, doc.id, "text",
+                                    "no gold document with this id and text"))
+        elif doc is not None:
+            out.append(doc)
+    if problems:
+        raise TallyError(problems)
+    return out
+
+
 def as_prediction(doc: Document):
     from tally.schema.models import Prediction
 
@@ -74,6 +97,7 @@ def agreement_report(gold_docs: list[Document], folder: Path = AGREEMENT_DIR, *,
                      regime: str = "exact", bootstrap: int = 1000, seed: int = 0):
     """Score the second annotations against the first with the Tally scorer (first = gold).
 
+    The first annotation is the pre-adjudication copy when one is kept, else the gold itself.
     F1 is symmetric in the two annotations; accuracies are over the items both matched."""
     from tally.eval import evaluate
 
@@ -81,7 +105,8 @@ def agreement_report(gold_docs: list[Document], folder: Path = AGREEMENT_DIR, *,
     second = load_second(gold, folder)
     if not second:
         return None
-    subset = [gold[d.id] for d in second]
+    first = {d.id: d for d in load_first(gold, folder)}
+    subset = [first.get(d.id, gold[d.id]) for d in second]
     return evaluate(subset, [as_prediction(d) for d in second], regime=regime,
                     bootstrap=bootstrap, seed=seed)
 

@@ -111,7 +111,8 @@ def build_corpus(data_dir: Path = DATA_DIR, *, check: bool = False) -> dict[str,
     report = agreement_report(docs, data_dir / "agreement")
     if report is not None:
         doc_split = {d.id: sp for sp, ds in by_split.items() for d in ds}
-        counts = Counter(doc_split[f.stem] for f in (data_dir / "agreement").rglob("*.tly"))
+        counts = Counter(doc_split[f.stem] for f in (data_dir / "agreement").rglob("*.tly")
+                         if "first-annotation" not in f.parts)
         agreement_md = agreement_markdown(report, {sp: counts[sp] for sp in SPLITS})
     card = data_dir / "README.md"
     old_card = card.read_text(encoding="utf-8") if card.exists() else ""
