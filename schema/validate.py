@@ -188,6 +188,12 @@ class DocumentChecker:
                 c.err(f"{f}.source", "reported event without a source",
                       "the span of who claims it (or the cue, e.g. 'reportedly')")
             cluster_types.setdefault(ev.coref, set()).add(ev.type)
+        by_id = {ev.id: ev for ev in doc.events}
+        for i, ev in enumerate(doc.events):
+            head = by_id.get(ev.coref)
+            if head is not None and head.coref != head.id:
+                c.err(f"events[{i}].coref", f"coref {ev.coref!r} names a mention that is itself "
+                      f"in cluster {head.coref!r}", f"coref={head.coref} (the cluster's id)")
         for cluster, types in cluster_types.items():
             if len(types) > 1:
                 c.err("events.coref", f"cluster {cluster!r} mixes types {sorted(types)}",

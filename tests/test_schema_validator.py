@@ -50,6 +50,8 @@ MUTATIONS = {
     "dangling_time": (lambda d: _ev(d).update(time="t9"), "does not exist"),
     "asserted_with_source": (lambda d: _ev(d).update(source=_ev(d)["trigger"]), "asserted event"),
     "reported_without_source": (lambda d: _ev(d, 3).update(source=None), "without a source"),
+    "coref_chain": (lambda d: (_ev(d, 3).update(coref="e2"), _ev(d, 1).update(coref="e9")),
+                    "itself in cluster"),
     "coref_mixed_types": (lambda d: _ev(d, 1).update(coref="e1"), "mixes types"),
     "bounds_exact": (lambda d: _num(d, "n3").update(upper=30), "disagree with qualifier exact"),
     "bounds_at_least": (lambda d: _num(d, "n1").update(upper=20), "at_least"),
