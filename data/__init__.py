@@ -11,14 +11,32 @@ DATA_DIR = Path(__file__).resolve().parent
 DATASET_VERSION = "0.1.0"
 
 
-def load(data_dir: Path | str = DATA_DIR):
+def _fingerprint(data_dir: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in ("README.md", "train.jsonl", "dev.jsonl", "test.jsonl"):
+        p = data_dir / name
+        h.update(name.encode() + b"\0" + (p.read_bytes() if p.exists() else b"") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def load(data_dir: Path | str = DATA_DIR, cache_dir: Path | str | None = None):
     """The corpus as a `datasets.DatasetDict` (train/dev/test) with explicit nested Features.
 
     Same as `datasets.load_dataset(<path to data/>)`: the dataset card declares the files and
-    features. Works offline: everything is local."""
+    features. Works offline: everything is local. `datasets` caches local folders by path and
+    can serve an old copy after the files change (huggingface/datasets#2956), so the cache
+    used here is keyed by the files' content (under $TALLY_HF_CACHE or ~/.cache/tally/hf)."""
+    import os
+
     import datasets
 
-    return datasets.load_dataset(str(data_dir))
+    data_dir = Path(data_dir)
+    if cache_dir is None:
+        root = Path(os.environ.get("TALLY_HF_CACHE", Path.home() / ".cache" / "tally" / "hf"))
+        cache_dir = root / _fingerprint(data_dir)
+    return datasets.load_dataset(str(data_dir), cache_dir=str(cache_dir))
 
 
 def load_split(split: str, data_dir: Path | str = DATA_DIR) -> list[Document]:

@@ -52,14 +52,15 @@ def test_read_splits_matches_the_files():
 
 
 @pytest.fixture(scope="module")
-def hf_dataset():
+def hf_dataset(tmp_path_factory):
     import os
 
     os.environ["HF_DATASETS_OFFLINE"] = "1"
     os.environ["HF_HUB_OFFLINE"] = "1"
     import datasets
 
-    return datasets.load_dataset(str(DATA))
+    # A fresh cache: datasets may serve an old copy of a local folder from its shared cache.
+    return datasets.load_dataset(str(DATA), cache_dir=str(tmp_path_factory.mktemp("hf")))
 
 
 def test_load_dataset_offline_gives_the_splits_with_explicit_features(hf_dataset):
@@ -133,3 +134,19 @@ def test_second_annotation_of_a_different_text_is_refused(tmp_path):
                                        + ann, encoding="utf-8")
     with pytest.raises(TallyError, match="text differs"):
         build_corpus(tmp_path)
+
+
+def test_tally_data_load_sees_changed_files(tmp_path, monkeypatch):
+    import shutil
+
+    import tally.data
+
+    monkeypatch.setenv("TALLY_HF_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "data"
+    d.mkdir()
+    for name in ("README.md", "train.jsonl", "dev.jsonl", "test.jsonl"):
+        shutil.copy(DATA / name, d / name)
+    before = len(tally.data.load(d)["train"])
+    lines = (d / "train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (d / "train.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
+    assert len(tally.data.load(d)["train"]) == before - 1
