@@ -53,6 +53,12 @@ GAZETTEERS: dict[str, frozenset[str]] = {
 }
 
 
+_GAZ_INDEX: dict[str, tuple[str, ...]] = {}
+for _name, _words in GAZETTEERS.items():
+    for _w in _words:
+        _GAZ_INDEX[_w] = (*_GAZ_INDEX.get(_w, ()), _name)
+
+
 @cache
 def ontology_words() -> dict[str, str]:
     """Words that occur in exactly one event type's definition (or name): a weak type gazetteer."""
@@ -75,6 +81,7 @@ def shape(w: str) -> str:
     return re.sub(r"(.)\1{2,}", r"\1\1", s)
 
 
+@lru_cache(maxsize=200_000)
 def lemma(w: str) -> str:
     """A crude suffix-stripping stem; enough to tie "killed/killing/kills" together."""
     lw = w.lower()
@@ -94,9 +101,7 @@ def word_features(w: str) -> tuple[str, ...]:
         f.append("title")
     if w.isdigit() or re.fullmatch(r"\d[\d,.]*", w):
         f.append("digit")
-    for name, words in GAZETTEERS.items():
-        if lw in words:
-            f.append(f"g={name}")
+    f += [f"g={name}" for name in _GAZ_INDEX.get(lw, ())]
     ow = ontology_words().get(lw) or ontology_words().get(lemma(w))
     if ow:
         f.append(f"ont={ow}")
@@ -108,9 +113,7 @@ def context_features(w: str, k: int) -> tuple[str, ...]:
     """The smaller feature set of a neighbour at offset k."""
     lw = w.lower()
     f = [f"{k}l={lw}", f"{k}sh={shape(w)}", f"{k}lem={lemma(w)}"]
-    for name, words in GAZETTEERS.items():
-        if lw in words:
-            f.append(f"{k}g={name}")
+    f += [f"{k}g={name}" for name in _GAZ_INDEX.get(lw, ())]
     return tuple(f)
 
 
@@ -138,7 +141,37 @@ class Featurizer:
         return out
 
     def sentence(self, tok: Tokens, i0: int, i1: int) -> list[list[str]]:
-        """Feature lists for tokens [i0, i1) of one sentence."""
+        """Feature lists for tokens [i0, i1) of one sentence (hot path: cached tuples joined)."""
+        words = tok.words[i0:i1]
+        low = [w.lower() for w in words]
+        n = len(words)
+        lex = self.lexicon
+        head = ("headline",) if i0 == 0 or tok.sent[i0] == 0 else ()
+        if self.window != 2:  # the general (slower) form
+            return self._sentence_any(tok, i0, i1)
+        out = []
+        left = [context_features(w, -1) for w in words]
+        left2 = [context_features(w, -2) for w in words]
+        right = [context_features(w, 1) for w in words]
+        right2 = [context_features(w, 2) for w in words]
+        for k in range(n):
+            lw = low[k]
+            f = [*word_features(words[k]),
+                 *(left2[k - 2] if k >= 2 else ("-2BOS",)),
+                 *(right2[k + 2] if k + 2 < n else ("+2EOS",)),
+                 *(left[k - 1] if k >= 1 else ("-1BOS",)),
+                 *(right[k + 1] if k + 1 < n else ("+1EOS",)), *head]
+            lb = lex.get(lw)
+            if lb:
+                f.append(f"lex={lb}")
+            if k:
+                f.append(f"b-={low[k - 1]}|{lw}")
+            if k + 1 < n:
+                f.append(f"b+={lw}|{low[k + 1]}")
+            out.append(f)
+        return out
+
+    def _sentence_any(self, tok: Tokens, i0: int, i1: int) -> list[list[str]]:
         words = tok.words
         out = []
         lex = self.lexicon

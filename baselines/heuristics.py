@@ -169,7 +169,7 @@ _SAY = {"said", "says", "say", "told", "claimed", "claims", "reported", "reports
 def rule_sources(tok: Tokens, s0: int, s1: int) -> list[tuple[int, int]]:
     """Source spans of one sentence: "according to X", "X said", "said X", "reportedly"."""
     words = tok.words
-    low = [w.lower() for w in words]
+    low = [""] * s0 + [w.lower() for w in words[s0:s1]]  # indexable by token number
     out = []
     for k in range(s0, s1):
         if low[k] == "according" and k + 1 < s1 and low[k + 1] == "to":

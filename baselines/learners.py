@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
 
 import numpy as np
 from scipy import sparse
@@ -30,18 +31,18 @@ class Vocab:
                     idx[f] = len(idx)
         return self
 
-    def transform(self, X: Sequence[list[str]]) -> sparse.csr_matrix:
+    def transform(self, X: Sequence[list[str]], binary: bool = True) -> sparse.csr_matrix:
+        """Rows of 0/1 features (`binary=False`: a repeated feature counts twice, like crfsuite)."""
         idx = self.index
-        cols: list[int] = []
-        indptr = [0]
-        for feats in X:
-            cols.extend(c for c in map(idx.get, feats) if c is not None)
-            indptr.append(len(cols))
-        data = np.ones(len(cols), dtype=np.float64)
-        m = sparse.csr_matrix((data, np.asarray(cols, dtype=np.int64), indptr),
+        flat = list(chain.from_iterable(X))
+        cols = np.fromiter(map(idx.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        rows = np.repeat(np.arange(len(X)), [len(f) for f in X])
+        keep = cols >= 0
+        m = sparse.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
                               shape=(len(X), max(len(idx), 1)))
         m.sum_duplicates()
-        m.data[:] = 1.0
+        if binary:
+            m.data[:] = 1.0
         return m
 
 
@@ -140,11 +141,7 @@ class LinearTagger:
         if scores.ndim == 1:
             scores = np.stack([-scores, scores], axis=1)
         labels, trans, start = self._transitions()
-        out, k = [], 0
-        for n in lens:
-            out.append([labels[i] for i in _viterbi(scores[k : k + n], trans, start)])
-            k += n
-        return out
+        return [[labels[i] for i in p] for p in viterbi_batch(scores, lens, trans, start)]
 
     def estimators(self, prefix: str) -> dict:
         return {prefix: self.model}
@@ -164,20 +161,52 @@ class LinearTagger:
         return t
 
 
-def _viterbi(scores: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list[int]:
-    n, _ = scores.shape
-    if n == 0:
-        return []
-    best = scores[0] + start
-    back = np.zeros(scores.shape, dtype=np.int64)
-    for i in range(1, n):
-        cand = best[:, None] + trans  # [prev, cur]
-        back[i] = cand.argmax(axis=0)
-        best = cand.max(axis=0) + scores[i]
-    path = [int(best.argmax())]
-    for i in range(n - 1, 0, -1):
-        path.append(int(back[i][path[-1]]))
-    return path[::-1]
+def viterbi_batch(scores: np.ndarray, lens: Sequence[int], trans: np.ndarray,
+                  start: np.ndarray, chunk: int = 256) -> list[list[int]]:
+    """Best label paths of many sequences; `scores` holds their rows back to back.
+
+    Sequences are sorted by length and decoded `chunk` at a time, each chunk padded to its
+    longest member, so padding stays small and each step is one numpy operation per chunk."""
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    order = sorted(range(len(lens)), key=lambda k: lens[k])
+    out: list[list[int]] = [[] for _ in lens]
+    for c in range(0, len(order), chunk):
+        part = order[c : c + chunk]
+        rows = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in part])
+        for k, path in zip(part, _viterbi_padded(scores[rows], [lens[k] for k in part], trans,
+                                                 start), strict=True):
+            out[k] = path
+    return out
+
+
+def _viterbi_padded(scores: np.ndarray, lens: Sequence[int], trans: np.ndarray,
+                    start: np.ndarray) -> list[list[int]]:
+    """Viterbi over sequences padded into one [n_seq, max_len, n_labels] array."""
+    lens_a = np.asarray(lens, dtype=np.int64)
+    n_seq, n_lab = len(lens_a), scores.shape[1]
+    width = int(lens_a.max()) if n_seq else 0
+    if width == 0:
+        return [[] for _ in lens]
+    mask = np.arange(width)[None, :] < lens_a[:, None]
+    pad = np.zeros((n_seq, width, n_lab))
+    pad[mask] = scores
+    best = pad[:, 0] + start
+    back = np.zeros((n_seq, width, n_lab), dtype=np.int64)
+    for t in range(1, width):
+        cand = best[:, :, None] + trans[None]  # [seq, prev, cur]
+        arg = cand.argmax(axis=1)
+        new = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0] + pad[:, t]
+        best = np.where(mask[:, t, None], new, best)
+        back[:, t] = arg
+    paths = np.zeros((n_seq, width), dtype=np.int64)
+    cur = best.argmax(axis=1)
+    rows = np.arange(n_seq)
+    for t in range(width - 1, -1, -1):
+        live = mask[:, t]
+        paths[live, t] = cur[live]
+        if t:
+            cur = np.where(live, back[rows, t, cur], cur)
+    return [paths[k, : lens_a[k]].tolist() for k in range(n_seq)]
 
 
 class CRFTagger:
@@ -209,17 +238,38 @@ class CRFTagger:
             os.unlink(path)
         self._tagger = None
 
-    def _open(self):
+    def _open(self) -> tuple[Vocab, np.ndarray, list[str], np.ndarray]:
+        """The model's weights as a (feature -> row) vocabulary, a dense [feature, label] matrix
+        and a transition matrix: decoding a whole batch is one sparse product plus
+        `viterbi_batch` (crfsuite's own tagger costs a call and string copies per sentence)."""
         import pycrfsuite
 
         if self._tagger is None:
-            self._tagger = pycrfsuite.Tagger()
-            self._tagger.open_inmemory(self.model_bytes)
+            tagger = pycrfsuite.Tagger()
+            tagger.open_inmemory(self.model_bytes)
+            info = tagger.info()
+            labels = sorted(tagger.labels())
+            lab = {x: k for k, x in enumerate(labels)}
+            attrs = sorted({a for a, _ in info.state_features})
+            vocab = Vocab({a: k for k, a in enumerate(attrs)})
+            weights = np.zeros((max(len(attrs), 1), len(labels)))
+            for (a, y), w in info.state_features.items():
+                weights[vocab.index[a], lab[y]] = w
+            trans = np.zeros((len(labels), len(labels)))
+            for (y0, y1), w in info.transitions.items():
+                trans[lab[y0], lab[y1]] = w
+            tagger.close()
+            self._tagger = (vocab, weights, labels, trans)
         return self._tagger
 
     def tag(self, X: Sequence[list[list[str]]]) -> list[list[str]]:
-        t = self._open()
-        return [t.tag(x) if x else [] for x in X]
+        vocab, weights, labels, trans = self._open()
+        flat = [f for seq in X for f in seq]
+        if not flat:
+            return [[] for _ in X]
+        scores = vocab.transform(flat, binary=False) @ weights
+        paths = viterbi_batch(scores, [len(x) for x in X], trans, np.zeros(len(labels)))
+        return [[labels[i] for i in p] for p in paths]
 
     def estimators(self, prefix: str) -> dict:
         return {}

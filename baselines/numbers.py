@@ -37,7 +37,8 @@ _QUALIFIER_PREFIXES: list[tuple[str, str]] = sorted(
         ("close to", "approximate"), ("estimated", "approximate"), ("approx.", "approximate"),
         ("an approximate", "approximate"), ("circa", "approximate"), ("almost exactly", "exact"),
         ("exactly", "exact"), ("precisely", "exact"), ("a total of", "exact"),
-        ("a further", "exact"),
+        ("a further", "exact"), ("an extra", "exact"), ("the remaining", "exact"),
+        ("even", "exact"), ("closer to", "approximate"),
         ("another", "exact"), ("an additional", "exact"), ("only", "exact"), ("just", "exact"),
         ("all", "exact"), ("the", "exact"), ("some of the", "approximate"),
     ],
@@ -45,7 +46,8 @@ _QUALIFIER_PREFIXES: list[tuple[str, str]] = sorted(
 )
 _QUALIFIER_SUFFIXES: list[tuple[str, str]] = [
     ("or more", "at_least"), ("or so", "approximate"), ("or fewer", "at_most"),
-    ("or less", "at_most"), ("and more", "at_least"), ("-plus", "more_than"), ("plus", "more_than"),
+    ("or less", "at_most"), ("and more", "at_least"), ("and over", "at_least"),
+    ("and above", "at_least"), ("-plus", "more_than"), ("plus", "more_than"),
     ("odd", "approximate"), ("-odd", "approximate"),
 ]
 _VAGUE_LEADS = ("several", "a few", "many", "a couple of", "some", "a number of")
@@ -57,9 +59,13 @@ _SCALES = {
 _SMALL_WORDS = {"a dozen": 12, "dozen": 12, "a half-dozen": 6, "half a dozen": 6,
                 "a half dozen": 6, "a score": 20, "a couple": 2, "a pair": 2, "a hundred": 100,
                 "a thousand": 1000, "a million": 1e6, "a billion": 1e9, "half a million": 5e5,
-                "half a billion": 5e8, "half": 0.5, "a half": 0.5, "a third": 1 / 3,
-                "a quarter": 0.25, "one-third": 1 / 3, "two-thirds": 2 / 3, "one third": 1 / 3,
-                "two thirds": 2 / 3, "three-quarters": 0.75, "a dozen or so": 12, "nil": 0,
+                "half a billion": 5e8, "twice": 2,
+                # Fractions of a whole are percentages, rounded as the annotators do
+                # ("more than half" = more than 50; "about two thirds" = about 67).
+                "half": 50, "a half": 50, "one half": 50, "a third": 33, "one third": 33,
+                "one-third": 33, "a quarter": 25, "one quarter": 25, "two-thirds": 67,
+                "two thirds": 67, "three-quarters": 75, "three quarters": 75,
+                "a dozen or so": 12, "nil": 0,
                 "none": 0, "no": 0, "zero": 0, "single": 1, "a single": 1, "lone": 1, "a": 1,
                 "an": 1}
 _UNITS = [
@@ -152,6 +158,12 @@ def _words_to_number(s: str) -> float | None:
         return float(_SMALL_WORDS[s])
     if s in _ordinals():
         return float(_ordinals()[s])
+    m = re.match(r"^(.+?) and a half(?: ([a-z]+))?$", s)  # "one and a half million"
+    if m and (m.group(2) is None or m.group(2) in _SCALES):
+        head = _words_to_number(m.group(1)) if not _DIGITS.match(m.group(1)) else float(
+            m.group(1).replace(",", ""))
+        if head is not None:
+            return (head + 0.5) * (_SCALES[m.group(2)] if m.group(2) else 1)
     w = re.sub(r"\s*,\s*", " ", s.replace("-", " "))  # "one thousand, one hundred"
     if w.startswith(("a ", "an ")):
         head, _, rest = w.partition(" ")
@@ -221,6 +233,7 @@ def _bounds(value: float, qualifier: str) -> tuple[float | None, bool, float | N
         return value, True, value, True
 
 
+@lru_cache(maxsize=65536)
 def normalize(text: str) -> Normalized | None:
     """Normalize a number span; None when the text is not a number expression we understand."""
     s = _clean(text)

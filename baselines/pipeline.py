@@ -34,6 +34,7 @@ class Event:
     args: list[tuple[int, int, str]] = field(default_factory=list)
     source: tuple[int, int] | None = None
     factuality: str = "asserted"
+    cluster: int | None = None  # index of the cluster's first mention, when a system decides
 
 
 @dataclass
@@ -66,7 +67,10 @@ def _span(tok: Tokens, i: int, j: int) -> Span:
 
 
 def _coref(events: list[Event]) -> list[int]:
-    """Same type -> same cluster (the commonest case in news: one incident per type)."""
+    """The system's clusters (`Event.cluster`, as indices of first mentions) when it set them;
+    otherwise same type -> same cluster (the commonest case in news: one incident per type)."""
+    if events and all(ev.cluster is not None for ev in events):
+        return [ev.cluster for ev in events]
     first: dict[str, int] = {}
     out = []
     for k, ev in enumerate(events):

@@ -102,27 +102,44 @@ class RulesSystem:
         return self
 
     # -- prediction ---------------------------------------------------------------------------
-    def analyse(self, doc: Document) -> Analysis:
-        tok = tokenize(doc.text)
+    def _firsts(self) -> frozenset[str]:
+        """First words of the lexicon's phrases (most tokens start none: skip their n-grams)."""
+        if getattr(self, "_first_words", None) is None or self._first_lex is not self.lexicon:
+            self._first_words = frozenset(k.split(" ", 1)[0] for k in self.lexicon)
+            self._first_lex = self.lexicon
+        return self._first_words
+
+    def spot(self, doc: Document, tok: Tokens | None = None) -> Analysis:
+        """Candidate spans only: lexicon triggers, detected numbers, times (no linking)."""
+        tok = tok or tokenize(doc.text)
         a = Analysis(doc, tok)
         a.times = time_token_spans(tok)
         in_time = {k for i, j in a.times for k in range(i, j)}
         low = [w.lower() for w in tok.words]
+        lex = self.lexicon
+        firsts = self._firsts()
         k = 0
         while k < len(low):
-            for n in range(MAX_TRIGGER_LEN, 0, -1):
-                key = " ".join(low[k : k + n])
-                if k + n <= len(low) and key in self.lexicon and k not in in_time:
-                    a.events.append(Event(k, k + n, self.lexicon[key]))
-                    k += n - 1
-                    break
+            if k not in in_time and low[k] in firsts:
+                for n in range(min(MAX_TRIGGER_LEN, len(low) - k), 0, -1):
+                    typ = lex.get(" ".join(low[k : k + n]))
+                    if typ:
+                        a.events.append(Event(k, k + n, typ))
+                        k += n - 1
+                        break
             k += 1
+        a.numbers = [Number(i, j) for i, j in detect_numbers(tok, skip=in_time)]
+        return a
+
+    def analyse(self, doc: Document, tok: Tokens | None = None) -> Analysis:
+        a = self.spot(doc, tok)
+        tok = a.tok
         onto = load_ontology()
-        for i, j in detect_numbers(tok, skip=in_time):
+        for num in a.numbers:
+            i, j = num.i, num.j
             near = nearest_event(a.events, tok, i, j)
-            kind = rule_kind(tok, i, j, near is not None)
-            num = Number(i, j, kind)
-            if kind == "event_count" and near is not None:
+            num.kind = rule_kind(tok, i, j, near is not None)
+            if num.kind == "event_count" and near is not None:
                 ev = a.events[near]
                 num.event = near
                 num.role = self.roles.get(ev.type) or onto.event_types[ev.type].countable[0]
@@ -132,15 +149,17 @@ class RulesSystem:
                 num.scope = rule_scope(tok.text[tok.starts[s0] : tok.ends[s1 - 1]])
                 ni, nj = np_after(tok, i, j)
                 ev.args.append((ni, nj, num.role))
-            a.numbers.append(num)
-        for s0, s1 in tok.sent_bounds:
+        by_sent: dict[int, list[Event]] = defaultdict(list)
+        for ev in a.events:
+            by_sent[tok.sent[ev.i]].append(ev)
+        for s, evs in by_sent.items():
+            s0, s1 = tok.sent_bounds[s]
             sources = rule_sources(tok, s0, s1)
-            for ev in a.events:
-                if s0 <= ev.i < s1:
-                    if sources:
-                        ev.source = sources[0]
-                    ev.factuality = rule_factuality(tok.words, ev.i, ev.source is not None)
-                    self._place(tok, ev, s1)
+            for ev in evs:
+                if sources:
+                    ev.source = sources[0]
+                ev.factuality = rule_factuality(tok.words, ev.i, ev.source is not None)
+                self._place(tok, ev, s1)
         return a
 
     @staticmethod

@@ -79,6 +79,12 @@ def load_model(model_dir: Path | str):
     d = Path(model_dir)
     manifest = read_manifest(d)
     cls = get_system(manifest["system"])
+    if str(manifest.get("system_version")) != str(cls.version):
+        raise TallyError([Problem(str(d / MANIFEST), None, None, "system_version",
+                                  f"model of {manifest['system']} version "
+                                  f"{manifest.get('system_version')!r}; this code predicts with "
+                                  f"version {cls.version!r}", "a model retrained with "
+                                  f"`tally train {manifest['system']}`")])
     state = json.loads((d / "state.json").read_text(encoding="utf-8"))
     estimators = {}
     skops_file = d / "estimators.skops"

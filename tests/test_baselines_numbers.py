@@ -30,6 +30,13 @@ _ENG = inflect.engine()
     ("twenty-five", 25, 25, 25, "exact"),
     ("three hundred and forty", 340, 340, 340, "exact"),
     ("750 or more", 750, 750, None, "at_least"),
+    # fractions of a whole are percentages, as annotated ("more than half" = more than 50)
+    ("nearly half", 50, 50, 50, "approximate"),
+    ("about two thirds", 67, 67, 67, "approximate"),
+    ("one and a half million", 1.5e6, 1.5e6, 1.5e6, "exact"),
+    ("half a million", 5e5, 5e5, 5e5, "exact"),
+    ("18 and over", 18, 18, None, "at_least"),
+    ("an extra 5,000", 5000, 5000, 5000, "exact"),
 ])
 def test_hand_cases(text, value, lower, upper, qualifier):
     n = normalize(text)

@@ -103,6 +103,15 @@ def test_loading_refuses_untrusted_types(models, tmp_path):
         load_model(out)
 
 
+def test_loading_refuses_a_model_of_another_version(models, tmp_path):
+    out = save_model(models["crf"], tmp_path / "m", train_hash="x", n_train=1, seed=0)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["system_version"] = "0"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(TallyError, match="retrained"):
+        load_model(out)
+
+
 def test_registry_suggests_the_closest_name():
     with pytest.raises(TallyError, match="did you mean 'linear'"):
         get_system("lineer")
@@ -131,3 +140,4 @@ def test_cli_train_and_predict(tmp_path, corpus):
     r = runner.invoke(app, ["train", "crff", "--train", str(tmp_path / "train.jsonl"),
                             "--out", str(tmp_path / "m2")])
     assert r.exit_code == 1 and "did you mean" in r.output
+
