@@ -32,3 +32,14 @@ def test_quick_start_has_two_commands_and_ci_runs_the_test_one():
     blocks = re.findall(r"```bash\n(.*?)\n```", quick, re.S)
     assert len(blocks) == 2 and all("\n" not in b for b in blocks), blocks
     assert blocks[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_results_rows_come_from_the_generated_results_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    results = (ROOT / "baselines" / "RESULTS.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- results:start -->", 1)[1].split("<!-- results:end -->", 1)[0]
+    rows = [r for r in block.splitlines() if r.startswith("| ") and "metric" not in r]
+    assert rows, "no result rows in the README"
+    test_table = results.split("### Test\n", 1)[1].split("\n\n###", 1)[0]
+    for row in rows:
+        assert row in test_table, f"README row not in baselines/RESULTS.md (rerun tally bench): {row}"
