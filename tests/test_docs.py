@@ -42,4 +42,4 @@ def test_readme_results_rows_come_from_the_generated_results_page():
     assert rows, "no result rows in the README"
     test_table = results.split("### Test\n", 1)[1].split("\n\n###", 1)[0]
     for row in rows:
-        assert row in test_table, f"README row not in baselines/RESULTS.md (rerun tally bench): {row}"
+        assert row in test_table, f"README row not in baselines/RESULTS.md (rerun bench): {row}"
