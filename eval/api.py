@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tally.eval.loading import (
     SubmissionChecker,
     gc_paused,
     gold_index,
+    gold_sha256,
     iter_plain_predictions,
 )
 from tally.eval.plain import PDoc, from_model
@@ -25,15 +25,6 @@ from tally.eval.version import COMPARISON_SCHEMA, HEADLINE, METRICS, REPORT_SCHE
 from tally.schema.diagnostics import TallyError
 from tally.schema.models import FORMAT_VERSION, Document, Prediction
 from tally.schema.ontology import load_ontology
-
-
-def gold_sha256(gold: list[Document]) -> str:
-    """SHA-256 over the gold documents sorted by id, without their text (METRICS.md)."""
-    h = hashlib.sha256()
-    for d in sorted(gold, key=lambda d: d.id):
-        h.update(d.model_dump_json(exclude={"text"}).encode("utf-8"))
-        h.update(b"\n")
-    return h.hexdigest()
 
 
 def _dataset_version(explicit: str | None) -> str:
@@ -177,9 +168,10 @@ def evaluate(gold: list[Document], preds: Iterable[Prediction], *, regime: str =
     `reference=True` scores with the simple reference path (scoring.py) instead of the exact-regime
     fast path (fast.py): same report, slower; kept to check the fast path against."""
     _check_options(regime, bootstrap, ci)
-    index = gold_index(gold)
-    acc = _accumulator(regime, errors, soft_tolerance, reference)
-    rows, missing, n_pred = _score_all(index, _plain_preds(preds, index), acc)
+    with gc_paused():  # as in evaluate_file
+        index = gold_index(gold)
+        acc = _accumulator(regime, errors, soft_tolerance, reference)
+        rows, missing, n_pred = _score_all(index, _plain_preds(preds, index), acc)
     return _build_report(acc, rows, gold, missing, n_pred, regime, bootstrap, seed, ci,
                          dataset_version)
 

@@ -10,6 +10,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -22,6 +23,7 @@ _SPACES = re.compile(r"\s+")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
+@lru_cache(maxsize=8192)  # the same few sources recur in every document; pure function
 def normalise_source(text: str | None) -> str:
     """'The NUG,' -> 'nug'; no source (the writer) -> ''."""
     if not text:

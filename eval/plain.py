@@ -187,38 +187,87 @@ def _bool(x) -> bool:
     return x
 
 
+_NO_ITEMS: list = []  # default for an absent list field (only ever iterated)
+
+
+# _event and _number inline the checks of the helpers above (same rules, same doubts): they
+# run for every mention of every prediction, and a call per field was most of the reader's time.
 def _event(o) -> PEvent:
-    _need(type(o) is dict and o.keys() <= _EVENT_KEYS)
+    if type(o) is not dict or not o.keys() <= _EVENT_KEYS:
+        raise _Doubt
+    get = o.get
+    al = get("arguments", _NO_ITEMS)
+    if type(al) is not list:
+        raise _Doubt
     args = []
-    for a in _list(o.get("arguments", [])):
-        sp = _fspan(a, _ARG_KEYS)
-        args.append((_str(a.get("role")), sp))
+    for a in al:
+        if type(a) is not dict or not a.keys() <= _ARG_KEYS:
+            raise _Doubt
+        s, e, t, r = a.get("start"), a.get("end"), a.get("text"), a.get("role")
+        if (type(s) is not int or type(e) is not int or type(t) is not str
+                or not 0 <= s < e or e - s != len(t) or type(r) is not str):
+            raise _Doubt
+        args.append((r, (s, e, t)))
+    il = get("implicit_counts", _NO_ITEMS)
+    if type(il) is not list:
+        raise _Doubt
     impl = []
-    for i in _list(o.get("implicit_counts", [])):
+    for i in il:
         _need(type(i) is dict and i.keys() <= _IMPL_KEYS)
         v = i.get("value")
         _need(type(v) is int and v >= 1)
         impl.append((_str(i.get("role")), _enum(i.get("counted_class"), _CLASS), v,
                      _enum(i.get("scope", "incident"), _SCOPE)))
-    src = o.get("source")
-    return PEvent(_id(o.get("id")), _str(o.get("type")), _fspan(o.get("trigger")), args,
-                  _enum(o.get("factuality", "asserted"), _FACT),
-                  None if src is None else _fspan(src), _opt_id(o.get("time")),
-                  _id(o.get("coref")), impl)
+    eid, typ, fact, coref = get("id"), get("type"), get("factuality", "asserted"), get("coref")
+    if type(eid) is not str or eid not in _GOOD_IDS:
+        _id(eid)
+    if type(coref) is not str or coref not in _GOOD_IDS:
+        _id(coref)
+    if type(typ) is not str or type(fact) is not str or fact not in _FACT:
+        raise _Doubt
+    src, time = get("source"), get("time")
+    return PEvent(eid, typ, _fspan(get("trigger")), args, fact,
+                  None if src is None else _fspan(src), None if time is None else _id(time),
+                  coref, impl)
 
 
 def _number(o) -> PNumber:
-    _need(type(o) is dict and o.keys() <= _NUM_KEYS)
-    unit = o.get("unit")
-    _need(unit is None or type(unit) is str)
-    cr = o.get("counted_role")
-    _need(cr is None or type(cr) is str)
-    return PNumber(_id(o.get("id")), _fspan(o.get("span")), _num(o.get("value")),
-                   _opt_num(o.get("lower")), _bool(o.get("lower_inclusive", True)),
-                   _opt_num(o.get("upper")), _bool(o.get("upper_inclusive", True)),
-                   _enum(o.get("qualifier"), _QUAL), _enum(o.get("kind"), _KIND),
-                   _opt_id(o.get("event")), cr, _opt_enum(o.get("counted_class"), _CLASS),
-                   _opt_enum(o.get("scope"), _SCOPE))
+    if type(o) is not dict or not o.keys() <= _NUM_KEYS:
+        raise _Doubt
+    get = o.get
+    nid, sp, unit, cr = get("id"), get("span"), get("unit"), get("counted_role")
+    if type(nid) is not str or nid not in _GOOD_IDS:
+        _id(nid)
+    if (type(sp) is not dict or not sp.keys() <= _SPAN_KEYS
+            or (unit is not None and type(unit) is not str)
+            or (cr is not None and type(cr) is not str)):
+        raise _Doubt
+    s, e, t = sp.get("start"), sp.get("end"), sp.get("text")
+    if (type(s) is not int or type(e) is not int or type(t) is not str
+            or not 0 <= s < e or e - s != len(t)):
+        raise _Doubt
+    v, lo, hi = get("value"), get("lower"), get("upper")
+    li, ui = get("lower_inclusive", True), get("upper_inclusive", True)
+    q, k, ev = get("qualifier"), get("kind"), get("event")
+    cc, sc = get("counted_class"), get("scope")
+    tv = type(v)
+    if tv is not float:
+        _need(tv is int)
+        v = float(v)
+    if lo is not None and type(lo) is not float:
+        _need(type(lo) is int)
+        lo = float(lo)
+    if hi is not None and type(hi) is not float:
+        _need(type(hi) is int)
+        hi = float(hi)
+    if (type(li) is not bool or type(ui) is not bool or type(q) is not str or q not in _QUAL
+            or type(k) is not str or k not in _KIND
+            or (cc is not None and (type(cc) is not str or cc not in _CLASS))
+            or (sc is not None and (type(sc) is not str or sc not in _SCOPE))):
+        raise _Doubt
+    if ev is not None and (type(ev) is not str or ev not in _GOOD_IDS):
+        _id(ev)
+    return PNumber(nid, (s, e, t), v, lo, li, hi, ui, q, k, ev, cr, cc, sc)
 
 
 def _time(o) -> tuple[str, PSpan]:

@@ -16,8 +16,37 @@ NUMBER_WORDS = (
 ).split()
 
 _DIGITS = r"\d+(?:[.,]\d+)*"
+
+
+def _trie(words: list[str]) -> str:
+    """The words as one prefix-factored alternation ("t(?:en(?:s)?|wo)" for ten, tens, two).
+
+    Each number word must span a whole \\w run (\\b on both sides), so at most one alternative
+    can match at a position: the order of alternatives does not matter and factoring is exact.
+    It is several times faster than the flat alternation (sre tries every word at every word
+    start, case-insensitively), which made this rule a large part of gold validation."""
+    tree: dict = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [ch + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        if "" in node:  # a word ends here and longer ones go on: the rest is optional
+            return "(?:" + "|".join(alts) + ")?"
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(tree)
+
+
+# The leading \b is implied by both branches (a digit not preceded by a word character starts a
+# \w run); stated first, it lets sre reject mid-word positions at once.
 NUMERAL_RE = re.compile(
-    rf"(?<![\w]){_DIGITS}|\b(?:{'|'.join(NUMBER_WORDS)})\b", re.IGNORECASE
+    rf"\b(?:(?<![\w]){_DIGITS}|{_trie(NUMBER_WORDS)}\b)", re.IGNORECASE
 )
 
 

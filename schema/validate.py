@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from tally.schema.diagnostics import Problem
@@ -174,10 +176,11 @@ class DocumentChecker:
                         c.err(f"{f}.implicit_counts[{j}].role",
                               f"role {ic.role!r} is not countable for {ev.type}",
                               f"one of {list(et.countable)}")
-            seen_args = Counter((a.role, a.start, a.end) for a in ev.arguments)
-            for (role, s, e), k in seen_args.items():
-                if k > 1:
-                    c.err(f"{f}.arguments", f"argument {role} {s}:{e} repeated {k} times")
+            arg_keys = [(a.role, a.start, a.end) for a in ev.arguments]
+            if len(set(arg_keys)) < len(arg_keys):  # count only when something repeats
+                for (role, s, e), k in Counter(arg_keys).items():
+                    if k > 1:
+                        c.err(f"{f}.arguments", f"argument {role} {s}:{e} repeated {k} times")
             if ev.time is not None and ev.time not in times:
                 c.err(f"{f}.time", f"time {ev.time!r} does not exist",
                       "the id of a time expression")
@@ -296,10 +299,15 @@ class DocumentChecker:
 
     def _coverage(self, doc: Document, c: _Ctx) -> None:
         text = doc.text or ""
-        covered = [(n.span.start, n.span.end, n.id) for n in doc.numbers] + [
-            (t.span.start, t.span.end, t.id) for t in doc.times]
+        # A numeral s:e is covered when some span starting at or before s ends at or after e:
+        # spans sorted by start, with the running maximum of their ends, answer it by bisection.
+        covered = sorted([(n.span.start, n.span.end) for n in doc.numbers]
+                         + [(t.span.start, t.span.end) for t in doc.times])
+        starts = [cs for cs, _ in covered]
+        reach = list(accumulate((ce for _, ce in covered), max))
         for s, e, surface in find_numerals(text):
-            if not any(cs <= s and e <= ce for cs, ce, _ in covered):
+            k = bisect_right(starts, s)
+            if not (k and reach[k - 1] >= e):
                 ctx = text[max(0, s - 25):e + 25].replace("\n", " ")
                 c.err("numbers", f"numeral {surface!r} at {s}:{e} is not annotated (…{ctx}…)",
                       "a number annotation or a time expression covering it")

@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SEED_DIR = ROOT.parent / "shared" / "seed"
 SEED_JSONL = DATA / "seed" / "efe-myanmar-2023-11-17.jsonl"
+# `--text-dir` for commands over data/: only where the seed text exists (CI has ../shared/seed);
+# elsewhere the seed validates unhydrated, with a warning.
+TEXT_DIR_ARGS = ["--text-dir", str(SEED_DIR)] if SEED_DIR.is_dir() else []
 
 # A small invented document in the authoring format; every rule test mutates its compiled form.
 SMALL_TLY = """---

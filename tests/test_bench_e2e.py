@@ -54,7 +54,7 @@ def test_bench_writes_board_models_predictions_and_results(bench):
     assert "best on dev" in output
     # human agreement is scored on the double-annotated dev/test documents only
     human = data["subsets"]["double_annotated_dev_test"]
-    assert set(human) == {"human", "rules", "linear", "crf"}
+    assert set(human) == {"human", "human_vs_adjudicated", "rules", "linear", "crf"}
     assert human["human"]["documents"]["scored"] == human["crf"]["documents"]["scored"] > 0
 
 

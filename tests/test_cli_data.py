@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tally.cli import app
 
-from .conftest import DATA, SEED_DIR, SMALL_TLY
+from .conftest import DATA, SEED_DIR, SMALL_TLY, TEXT_DIR_ARGS
 
 runner = CliRunner()
 
@@ -21,7 +21,7 @@ def _run(*args: str):
 
 
 def test_validate_bundled_data_is_clean():
-    res = _run("validate", str(DATA), "--text-dir", str(SEED_DIR))
+    res = _run("validate", str(DATA), *TEXT_DIR_ARGS)
     assert res.exit_code == 0, res.output
     assert "valid" in res.output
 

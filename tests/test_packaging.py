@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEED_DIR
+from .conftest import ROOT, TEXT_DIR_ARGS
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,6 @@ def test_installed_wheel_validates_its_bundled_data(wheel: Path, tmp_path: Path)
     n_types, data_dir = proc.stdout.split()
     assert int(n_types) == 29
     assert str(env_dir) in data_dir, "imported the source tree instead of the wheel"
-    proc = subprocess.run([str(py), "-m", "tally", "validate", data_dir, "--text-dir",
-                           str(SEED_DIR)], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run([str(py), "-m", "tally", "validate", data_dir, *TEXT_DIR_ARGS],
+                          capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
