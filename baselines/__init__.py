@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from tally.schema.models import Document, Prediction
 from threadpoolctl import threadpool_limits
+
+from tally.schema.models import Document, Prediction
 
 from .corpus import documents_hash, load_documents, split_by_story
 from .numbers import Normalized, normalize

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
 from tally.schema.jsonl import write_jsonl
 from tally.schema.models import Document, Prediction
 

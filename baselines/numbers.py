@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from text_to_num import text2num
+
 from tally.schema.authoring import default_bounds
 from tally.schema.ontology import load_ontology
-from text_to_num import text2num
 
 # Longest phrases first: "no more than" must win over "more than".
 _QUALIFIER_PREFIXES: list[tuple[str, str]] = sorted(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sklearn
 import skops.io as sio
+
 from tally.schema.diagnostics import Problem, TallyError
 
 from .registry import get_system

@@ -37,6 +37,7 @@ class LogRegTagger:
 
     def fit(self, docs, seed: int = 0) -> LogRegTagger:
         from sklearn.linear_model import LogisticRegression
+
         from tally.baselines.features import Featurizer
         from tally.baselines.learned import _Gold
         from tally.baselines.learners import Vocab
@@ -71,9 +72,10 @@ class LogRegTagger:
 
 def _measure(name: str, data: str, splits: list[str], repeat: int) -> dict:
     """Runs in a child process: train on the full train split, then time one prediction pass."""
+    from threadpoolctl import threadpool_limits
+
     from tally.baselines import load_documents, predict, train_system
     from tally.baselines.tokens import tokenize
-    from threadpoolctl import threadpool_limits
 
     # Unvalidated reading (speed does not need the validator, and works mid-rebuild).
     train = load_documents(Path(data) / "train.jsonl")

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
+
 from tally.schema.authoring import compile_file
 from tally.schema.diagnostics import Problem, TallyError
 from tally.schema.jsonl import dump_line

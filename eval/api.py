@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
 from tally.eval.facts import SOFT_TOLERANCE_DECADES
 from tally.eval.fast import FastAccumulator, score_exact
 from tally.eval.loading import (

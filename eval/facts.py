@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
 from tally.eval.plain import PDoc
 
 SOFT_TOLERANCE_DECADES = 1.0

@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from tally.eval.facts import (
     SOFT_TOLERANCE_DECADES,
     Fact,

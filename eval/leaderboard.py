@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+
+from tally import __version__
 from tally.eval.leaderboard_columns import COLUMNS, HEADLINE, extract_metrics
 from tally.eval.submission import SPLITS, Submission, discover
 from tally.schema.diagnostics import Problem, TallyError
 from tally.schema.models import Document
-
-from tally import __version__
 
 BOARD_FORMAT = "tally-leaderboard/1"
 # Rows of one split are comparable only when all of these agree.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.table import Table
+
 from tally.eval.scoring import EMPTY
 from tally.eval.version import (
     COMPARISON_SCHEMA,

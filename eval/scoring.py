@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
 from tally.eval.facts import (
     SOFT_TOLERANCE_DECADES,
     Fact,

@@ -7,6 +7,7 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
 from tally.eval.plain import PSpan
 from tally.schema.diagnostics import TallyError
 

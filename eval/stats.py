@@ -6,6 +6,7 @@ Resampling sums per-document count rows (weights @ rows), so no document is ever
 from __future__ import annotations
 
 import numpy as np
+
 from tally.eval.scoring import COLUMNS, METRIC_NAMES
 from tally.eval.version import METRICS
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from tally.schema.diagnostics import Problem
 from tally.schema.jsonl import pydantic_problems
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+
 from tally.schema.diagnostics import Problem, TallyError
 from tally.schema.jsonl import pydantic_problems
 from tally.schema.models import Document, NumberMention

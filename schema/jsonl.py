@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 from pydantic import BaseModel, ValidationError
+
 from tally.schema.diagnostics import Problem
 
 

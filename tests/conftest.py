@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tally.schema.authoring import compile_text
 from tally.schema.models import Document
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from tally.schema.jsonl import iter_json_lines, parse_model
 from tally.schema.models import Document
-
 from tests.conftest import DATA, compile_ok
 
 # Non-ASCII text: curly quotes, the apostrophe of "Ta’ang", emoji before and between spans.

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+
 from tally.baselines import predict, train_system
 from tally.schema.authoring import compile_text
 from tally.schema.jsonl import write_jsonl

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tally.baselines.learned import LinearSystem
 from tally.baselines.learners import CRFTagger, Vocab, viterbi_batch
 from tally.baselines.tokens import tokenize

@@ -6,6 +6,7 @@ import inflect
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tally.baselines.numbers import normalize
 from tally.data import load_split
 

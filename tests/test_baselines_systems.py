@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from typer.testing import CliRunner
+
 from tally.baselines import (
     SYSTEMS,
     documents_hash,
@@ -16,13 +18,11 @@ from tally.baselines import (
     train_system,
 )
 from tally.baselines.tokens import tokenize
+from tally.cli import app
 from tally.data import load_split
 from tally.schema.diagnostics import TallyError
 from tally.schema.models import Prediction
 from tally.schema.ontology import load_ontology
-from typer.testing import CliRunner
-
-from tally.cli import app
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from typer.testing import CliRunner
+
 from tally.baselines.bench import (
     TABLE_METRICS,
     _value,
@@ -15,10 +17,8 @@ from tally.baselines.bench import (
     run_bench,
     subsample,
 )
-from tally.data import load_split
-from typer.testing import CliRunner
-
 from tally.cli import app
+from tally.data import load_split
 
 # number_value / number_bounds accuracies are the shared normalizer's, on matched spans: every
 # system ties there by construction, so the comparison uses their F1 (span found and value

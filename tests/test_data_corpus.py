@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tally.data.corpus import assign_splits, build_corpus, read_splits
 
 from .conftest import DATA, SMALL_TLY, compile_ok

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from tally.eval import METRICS, evaluate
 from tally.schema.authoring import compile_file
 from tally.schema.models import Prediction
 from tally.schema.validate import DocumentChecker
-
 from tests.conftest import DATA
 
 

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from tally.eval import compare, evaluate, evaluate_file, load_gold
 from tally.eval.api import _accumulator
 from tally.eval.fast import FastAccumulator
 from tally.eval.loading import gc_paused
 from tally.eval.plain import from_json_fast
 from tally.schema.models import Document, Prediction
-
 from tests.conftest import DATA
 from tests.eval_perturb import perturb
 from tests.test_eval_corpus import _corpus
@@ -129,6 +129,7 @@ def test_fast_json_reader_still_doubts_bad_ids_after_good_ones():
 def test_fact_matchings_agree_with_linear_sum_assignment():
     """The fast path's two shortcuts against scipy on random credit matrices."""
     import numpy as np
+
     from tally.eval.fast import _forced, _max_matching
     from tally.eval.scoring import _assign
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tally.eval import METRICS, compare, evaluate, load_gold
 
+from tally.eval import METRICS, compare, evaluate, load_gold
 from tests.eval_seed_fixture import SEED_GOLD, SEED_TEXT_DIR, as_prediction, seed_prediction
 
 pytestmark = pytest.mark.skipif(

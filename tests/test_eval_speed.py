@@ -17,12 +17,12 @@ import re
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tally.eval import evaluate, load_gold
 from tally.eval.loading import GoldDocuments, gc_paused, gold_sha256
 from tally.eval.plain import from_json_fast, from_model
 from tally.schema.models import Prediction
 from tally.schema.numerals import _DIGITS, NUMBER_WORDS, NUMERAL_RE, find_numerals
-
 from tests.eval_perturb import perturb
 from tests.test_eval_corpus import _corpus
 

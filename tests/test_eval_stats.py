@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from tally.eval import compare, evaluate
 from tally.eval.facts import log_interval, normalise_source, soft_credit
 from tally.schema.models import Prediction
-
 from tests.conftest import SMALL_TLY, compile_ok
 
 

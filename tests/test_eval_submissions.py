@@ -10,13 +10,13 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tally.cli import app
 from tally.eval import evaluate, evaluate_file, load_gold, load_predictions
 from tally.schema.diagnostics import TallyError
 from tally.schema.jsonl import write_jsonl
 from tally.schema.models import Document
-from typer.testing import CliRunner
-
-from tally.cli import app
 from tests.conftest import SMALL_TLY, compile_ok
 
 

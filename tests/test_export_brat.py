@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tally.schema.exports.brat import read_ann, write_brat
 from typer.testing import CliRunner
 
+from tally.schema.exports.brat import read_ann, write_brat
 from tests.labelstudio_docs import corpus_docs, unicode_doc
 
 
@@ -81,9 +81,8 @@ def test_brat_reads_back_to_the_canonical_annotations(tmp_path):
 
 
 def test_export_command_writes_brat_folder(tmp_path):
-    from tally.schema.jsonl import write_jsonl
-
     from tally.cli import app
+    from tally.schema.jsonl import write_jsonl
 
     src = tmp_path / "d.jsonl"
     write_jsonl(src, [unicode_doc()])

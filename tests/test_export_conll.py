@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from seqeval.metrics.sequence_labeling import get_entities
-from tally.schema.exports.conll import document_to_conll, read_conll, to_conll
 
+from tally.schema.exports.conll import document_to_conll, read_conll, to_conll
 from tests.labelstudio_docs import corpus_docs, unicode_doc
 
 

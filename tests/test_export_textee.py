@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from tally.baselines.tokens import tokenize
-from tally.schema.exports.textee import to_textee
 from typer.testing import CliRunner
 
+from tally.baselines.tokens import tokenize
+from tally.schema.exports.textee import to_textee
 from tests.labelstudio_docs import corpus_docs, unicode_doc
 
 
@@ -55,9 +55,8 @@ def test_sentence_windows_drop_only_cross_sentence_arguments():
 
 
 def test_export_command_writes_jsonl(tmp_path):
-    from tally.schema.jsonl import write_jsonl
-
     from tally.cli import app
+    from tally.schema.jsonl import write_jsonl
 
     src = tmp_path / "d.jsonl"
     write_jsonl(src, [unicode_doc()])

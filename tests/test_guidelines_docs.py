@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+
 from tally.schema.authoring import compile_text, decompile
 from tally.schema.jsonl import iter_json_lines
 from tally.schema.models import (

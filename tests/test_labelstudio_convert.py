@@ -7,6 +7,7 @@ import copy
 import json
 
 import pytest
+
 from tally.schema.labelstudio.agreement import agreement_markdown, pairwise_reports
 from tally.schema.labelstudio.convert import (
     META_KEY,
@@ -17,7 +18,6 @@ from tally.schema.labelstudio.convert import (
 )
 from tally.schema.labelstudio.importing import import_export
 from tally.schema.validate import DocumentChecker
-
 from tests.labelstudio_docs import corpus_docs, unicode_doc
 
 

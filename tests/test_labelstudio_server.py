@@ -14,12 +14,12 @@ import string
 import sys
 
 import pytest
+from typer.testing import CliRunner
+
 from tally.schema.diagnostics import TallyError
 from tally.schema.labelstudio import client
 from tally.schema.labelstudio.convert import layers_to_results
 from tally.schema.labelstudio.tasks import build_tasks, model_predictions
-from typer.testing import CliRunner
-
 from tests.labelstudio_docs import corpus_docs, unicode_doc
 from tests.labelstudio_server import free_port, start_server
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from typer.testing import CliRunner
+
 from tally.schema.diagnostics import TallyError
 from tally.schema.jsonl import write_jsonl
 from tally.schema.labelstudio.convert import META_KEY, Where, results_to_document
 from tally.schema.labelstudio.tasks import TextMeta, build_tasks, load_articles
-from typer.testing import CliRunner
-
 from tests.labelstudio_docs import corpus_docs, unicode_doc
 
 

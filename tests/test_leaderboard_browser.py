@@ -12,6 +12,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
 from tally.eval.leaderboard import build
 
 from .leaderboard_helpers import SYSTEMS, write_gold, write_submission

@@ -14,14 +14,14 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tally.cli import app
 from tally.eval.leaderboard import assemble, build, make_row
 from tally.eval.submission import discover, load_metadata
 from tally.schema.diagnostics import TallyError
 from tally.schema.jsonl import write_jsonl
 from tally.schema.models import Prediction
-from typer.testing import CliRunner
-
-from tally.cli import app
 
 from .leaderboard_helpers import SYSTEMS, all_gold_strings, gold_docs, write_gold, write_submission
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tally.schema.authoring import compile_file, compile_text, decompile
 from tally.schema.models import Document, NumberMention, Span
 

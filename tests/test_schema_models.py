@@ -6,6 +6,7 @@ import json
 
 import jsonschema
 import yaml
+
 from tally.schema.jsonschema import SCHEMAS, generate, shipped
 from tally.schema.models import CountedClass, NumberKind, Qualifier
 from tally.schema.ontology import load_ontology, parse_ontology

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 
 import pytest
+
 from tally.schema.models import Document
 from tally.schema.validate import DocumentChecker, validate_paths
 
@@ -145,6 +146,7 @@ def test_duplicate_document_ids_across_files(tmp_path: Path, small_doc):
 
 def test_span_model_rejects_inverted_and_wrong_length():
     from pydantic import ValidationError
+
     from tally.schema.models import Span
 
     with pytest.raises(ValidationError):
