@@ -34,6 +34,9 @@ def test_wheel_contains_data_files(wheel: Path):
     for md in ("tally/schema/GUIDELINES.md", "tally/schema/FORMAT.md", "tally/data/README.md"):
         if (ROOT / md.replace("tally/", "", 1)).exists():
             assert md in names, f"{md} missing from the wheel"
+    for folder in ("tally/data/authoring/", "tally/data/agreement/first-annotation/",
+                   "tally/data/agreement/annotator-w/"):
+        assert any(n.startswith(folder) and n.endswith(".tly") for n in names), folder
     assert not any("efe-myanmar-2023-11-17.txt" in n for n in names), "seed text must not ship"
 
 
