@@ -98,6 +98,15 @@ class _Gold:
         return labels
 
 
+def lexicon_featurizer(gold: list[_Gold]) -> Featurizer:
+    """Span features with a trigger lexicon learned from the gold triggers of `gold`."""
+    pairs = []
+    for g in gold:
+        trig = {k for _, (i, j) in g.events for k in range(i, j)}
+        pairs += [(w, k in trig) for k, w in enumerate(g.tok.words)]
+    return Featurizer(Featurizer.learn_lexicon(pairs))
+
+
 class LinearSystem:
     name = "linear"
     version = "2"
@@ -291,11 +300,7 @@ class LinearSystem:
     def fit(self, docs: list[Document], seed: int = 0,
             progress: Callable[[], None] | None = None) -> LinearSystem:
         gold = [_Gold(d) for d in docs]
-        pairs = []
-        for g in gold:
-            trig = {k for _, (i, j) in g.events for k in range(i, j)}
-            pairs += [(w, k in trig) for k, w in enumerate(g.tok.words)]
-        self.feat = Featurizer(Featurizer.learn_lexicon(pairs))
+        self.feat = lexicon_featurizer(gold)
         self.rules = RulesSystem().fit(docs)
         # Jackknifed rule outputs: on its own training documents the lexicon is too good to be
         # a trustworthy feature, so each fold's rule features come from rules fitted without it.

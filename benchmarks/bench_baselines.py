@@ -38,16 +38,11 @@ class LogRegTagger:
     def fit(self, docs, seed: int = 0) -> LogRegTagger:
         from sklearn.linear_model import LogisticRegression
 
-        from tally.baselines.features import Featurizer
-        from tally.baselines.learned import _Gold
+        from tally.baselines.learned import _Gold, lexicon_featurizer
         from tally.baselines.learners import Vocab
 
         gold = [_Gold(d) for d in docs]
-        pairs = []
-        for g in gold:
-            trig = {k for _, (i, j) in g.events for k in range(i, j)}
-            pairs += [(w, k in trig) for k, w in enumerate(g.tok.words)]
-        self.feat = Featurizer(Featurizer.learn_lexicon(pairs))
+        self.feat = lexicon_featurizer(gold)
         X, y = [], []
         for g in gold:
             labels = g.span_labels()

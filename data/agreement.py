@@ -31,19 +31,6 @@ def blank_tly(doc: Document) -> str:
     return decompile(blank_document(doc))
 
 
-def select_for_agreement(docs_by_split: dict[str, list[Document]], share: float = 0.16,
-                         minimum: int = 45) -> list[Document]:
-    """Every k-th document of each split (ordered by id), so the sample spans all splits."""
-    total = sum(len(v) for v in docs_by_split.values())
-    want = max(minimum, round(total * share))
-    step = max(1, total // want) if want else 1
-    chosen: list[Document] = []
-    for split in sorted(docs_by_split):
-        docs = sorted(docs_by_split[split], key=lambda d: d.id)
-        chosen += docs[::step]
-    return chosen
-
-
 def load_second(gold: dict[str, Document], folder: Path) -> list[Document]:
     """Compile the second annotations under `folder`; each must match a gold document's text."""
     out: list[Document] = []

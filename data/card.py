@@ -52,8 +52,7 @@ def stats_block(by_split: dict[str, list[Document]]) -> str:
     st = corpus_stats([(f"{sp}.jsonl", d) for sp, docs in by_split.items() for d in docs])
     t = st["totals"]
     lw = st.get("length_words", {})
-    lines = [STATS_START,
-             f"Generated from the split files: {t['documents']} documents, "
+    lines = [f"Generated from the split files: {t['documents']} documents, "
              f"{t['event_mentions']} event mentions, {t['numbers']} numbers "
              f"({t['event_counts']} event counts), {t['countries']} countries, "
              f"{t['conflicts']} conflicts, {t['genres']} genres; lengths "
@@ -73,7 +72,7 @@ def stats_block(by_split: dict[str, list[Document]]) -> str:
         if key in st:
             lines += _table(key.replace("_", " ").capitalize(), st[key], head)
     lines += ["<details><summary>All figures as JSON</summary>", "", "```json",
-              json.dumps(st, indent=1), "```", "</details>", "", STATS_END]
+              json.dumps(st, indent=1), "```", "</details>"]
     return "\n".join(lines)
 
 
@@ -92,9 +91,7 @@ def render_card(card: str, by_split: dict[str, list[Document]],
     body = card
     if body.startswith("---\n"):
         body = body[body.index("\n---\n", 4) + 5:]
-    stats = stats_block(by_split)
-    stats = stats[len(STATS_START):-len(STATS_END)].strip("\n")
-    body = _replace_block(body, STATS_START, STATS_END, stats)
+    body = _replace_block(body, STATS_START, STATS_END, stats_block(by_split))
     if agreement_md is not None:
         body = _replace_block(body, AGREE_START, AGREE_END, agreement_md)
     return card_header(sizes) + body

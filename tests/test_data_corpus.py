@@ -151,3 +151,14 @@ def test_tally_data_load_sees_changed_files(tmp_path, monkeypatch):
     lines = (d / "train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     (d / "train.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
     assert len(tally.data.load(d)["train"]) == before - 1
+
+
+def test_blank_copy_keeps_text_and_metadata_and_drops_every_annotation():
+    from tally.data.agreement import blank_tly
+    from tally.schema.authoring import compile_text
+
+    doc = compile_ok(SMALL_TLY)
+    blank, problems = compile_text(blank_tly(doc))
+    assert not problems
+    assert blank.text_sha256 == doc.text_sha256 and blank.dateline == doc.dateline
+    assert (blank.events, blank.numbers, blank.times, blank.relations) == ([], [], [], [])

@@ -6,7 +6,16 @@ from __future__ import annotations
 import typer
 
 from tally import __version__
-from tally.cli import corpus_cmds, data_cmds
+from tally.cli import (
+    baseline_cmds,
+    bench_cmds,
+    corpus_cmds,
+    data_cmds,
+    eval_cmds,
+    export_cmds,
+    labelstudio_cmds,
+    leaderboard_cmds,
+)
 
 app = typer.Typer(
     name="tally",
@@ -31,26 +40,11 @@ def _root(
     """Tally command line."""
 
 
-data_cmds.register(app)
-corpus_cmds.register(app)
-
-
-def _register_optional() -> None:
-    # Command groups of later components register themselves when present.
-    import importlib
-
-    for mod in ("tally.cli.eval_cmds", "tally.cli.baseline_cmds", "tally.cli.labelstudio_cmds",
-                "tally.cli.export_cmds", "tally.cli.bench_cmds", "tally.cli.leaderboard_cmds"):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-            continue
-        m.register(app)
-
-
-_register_optional()
+# Each module imports its library lazily, inside the command, so `tally --help` stays fast and
+# optional extras (label-studio-sdk) are needed only by the commands that use them.
+for _group in (data_cmds, corpus_cmds, eval_cmds, baseline_cmds, bench_cmds, leaderboard_cmds,
+               labelstudio_cmds, export_cmds):
+    _group.register(app)
 
 
 def main() -> None:
