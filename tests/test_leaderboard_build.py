@@ -365,6 +365,23 @@ def test_check_command_scores_one_submission(example, tmp_path):
     assert md.output.count("\n| dev |") + md.output.count("\n| test |") == 2
 
 
+def test_check_can_withhold_test_scores(example, tmp_path):
+    """The pull-request check shows dev scores only: re-pushing cannot probe the test gold."""
+    out = tmp_path / "rows.json"
+    args = ["leaderboard", "check", str(example["subs"] / "linear-baseline"), "--gold",
+            str(example["root"] / "secret-gold"), "--bootstrap", "0", "--json", str(out)]
+    full = json.loads(out.read_text()) if CliRunner().invoke(app, args).exit_code == 0 else None
+    res = CliRunner().invoke(app, [*args, "--show-scores", "dev", "--markdown"])
+    assert res.exit_code == 0, res.output
+    rows = {r["split"]: r for r in json.loads(out.read_text())}
+    assert rows["test"]["metrics"] == {} and rows["test"]["withheld"] is True
+    assert rows["dev"] == next(r for r in full if r["split"] == "dev")
+    test_line = next(x for x in res.output.splitlines() if x.startswith("| test"))
+    assert "withheld" in test_line and not any(ch.isdigit() for ch in test_line)
+    dev = next(r for r in full if r["split"] == "dev")["metrics"]["tally_strict"]["value"]
+    assert f"{100 * dev:.1f}" in res.output
+
+
 def test_missing_gold_is_a_clean_error(tmp_path):
     (tmp_path / "subs").mkdir()
     res = CliRunner().invoke(app, ["leaderboard", "build", str(tmp_path / "subs"), "--gold",

@@ -68,6 +68,11 @@ def check_cmd(
     json_out: Path | None = typer.Option(None, "--json", help="Write the rows as JSON here."),
     markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table instead "
                                   "(for a CI job summary)."),
+    show_scores: str | None = typer.Option(
+        None, "--show-scores", help="Comma-separated splits whose scores are shown (default: "
+        "all). Every split is still validated and scored; the others print as withheld. The "
+        "pull-request check shows dev only, so pushing again and again cannot probe the test "
+        "gold."),
 ) -> None:
     """Validate and score one submission (what a pull request's check runs). Exit 1 if invalid."""
     from tally.eval.leaderboard import validate_submission
@@ -79,18 +84,30 @@ def check_cmd(
                                          regime=regime, bootstrap=bootstrap, seed=seed)
     print_problems(warnings)
     title = f"{rows[0]['system'] if rows else submission.name}: valid"
+    if show_scores is not None:
+        shown = {x.strip() for x in show_scores.split(",") if x.strip()}
+        rows = [r if r["split"] in shown else _withheld(r) for r in rows]
     if markdown:
         typer.echo(f"**{md_text(title)}**\n")
         typer.echo("| split | " + " | ".join(c.label for c in COLUMNS) + " |")
         typer.echo("|---|" + "---:|" * len(COLUMNS))
         for r in rows:
-            typer.echo(f"| {r['split']} | "
+            typer.echo(f"| {_split_label(r)} | "
                        + " | ".join(fmt_score(r["metrics"].get(c.key)) for c in COLUMNS) + " |")
     else:
         _print_table(title, rows)
     if json_out is not None:
         json_out.write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
         err_console.print(f"rows written to {json_out}")
+
+
+def _withheld(row: dict) -> dict:
+    """A row whose scores are not shown: its metrics emptied (printed as "-")."""
+    return {**row, "metrics": {}, "withheld": True}
+
+
+def _split_label(row: dict) -> str:
+    return f"{row['split']} (valid; scores withheld)" if row.get("withheld") else row["split"]
 
 
 def _print_table(title: str, rows: list[dict]) -> None:
@@ -102,7 +119,7 @@ def _print_table(title: str, rows: list[dict]) -> None:
     for c in COLUMNS:
         table.add_column(c.label, justify="right")
     for r in rows:
-        table.add_row(r["split"], *(fmt_score(r["metrics"].get(c.key)) for c in COLUMNS))
+        table.add_row(_split_label(r), *(fmt_score(r["metrics"].get(c.key)) for c in COLUMNS))
     console.print(table)
 
 
