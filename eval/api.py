@@ -60,6 +60,9 @@ def _score_all(index: dict[str, GoldEntry], preds: Iterable[PDoc],
                acc: Accumulator | FastAccumulator) -> tuple[np.ndarray, list[str], int]:
     """Score the stream, then the missing gold docs as empty; rows come back in gold order."""
     fast = isinstance(acc, FastAccumulator)
+    # A prepared gold's gold-side counts are added once, after the loop (GoldIndex).
+    totals = getattr(index, "gold_counts", None) if fast else None
+    per_doc = totals is None
     order: list[int] = []
     seen: set[str] = set()
     for p in preds:
@@ -71,7 +74,7 @@ def _score_all(index: dict[str, GoldEntry], preds: Iterable[PDoc],
         seen.add(p.id)
         order.append(g.index)
         if fast:
-            score_exact(g.prep, p, acc)
+            score_exact(g.prep, p, acc, per_doc)
         else:
             score_document(g.doc, p, acc)
     missing = [i for i, g in index.items() if i not in seen]
@@ -79,9 +82,11 @@ def _score_all(index: dict[str, GoldEntry], preds: Iterable[PDoc],
         g = index[i]
         order.append(g.index)
         if fast:
-            score_exact(g.prep, PDoc(i, None), acc)
+            score_exact(g.prep, PDoc(i, None), acc, per_doc)
         else:
             score_document(g.doc, PDoc(i, None), acc)
+    if totals is not None:
+        acc.counts.update(totals)
     rows = acc.matrix()
     # Gold order makes the bootstrap independent of the order of the submission's lines.
     inv = np.empty(len(order), dtype=np.int64)

@@ -120,7 +120,9 @@ def load_gold_splits(gold: dict[str, Path], text_dirs: Iterable[Path] = (), *,
     out = []
     for split, path in sorted(gold.items()):
         try:
-            out.append(GoldSplit(split, path, load_gold([path], text_dirs=list(text_dirs))))
+            # Prepared once: every submission of the board is scored against it.
+            out.append(GoldSplit(split, path, load_gold([path], text_dirs=list(text_dirs),
+                                                        prepare=True)))
         except TallyError as exc:
             if not hidden_gold:
                 raise

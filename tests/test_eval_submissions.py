@@ -256,3 +256,51 @@ def test_cli_compare(tmp_path):
     assert res.exit_code == 0, res.output
     m = json.loads(res.stdout)["metrics"]["tally_strict"]
     assert m["difference"] > 0 and m["p_randomization"] is not None
+
+
+# -- the checker's one-pass semantic check agrees with the detailed one ----------------------
+
+_SEM_VALUES = st.sampled_from(["e1", "e2", "n1", "n2", "t1", "t9", "ATTACK", "DISPLACEMENT",
+                               "BOMBING", "victim", "place", "displaced", "agent", None])
+
+
+@_FUZZ
+@given(data=st.data())
+def test_semantics_fast_check_agrees_with_the_detailed_one(tmp_path, data):
+    """`_semantics_ok` (the common-case pass) is True exactly when `_semantics` finds nothing."""
+    from tally.eval.loading import SubmissionChecker, _semantics_ok, gold_index
+    from tally.eval.plain import from_model
+
+    gold, _ = _gold(tmp_path)
+    checker = SubmissionChecker(gold_index(gold), "pred.jsonl")
+    p = from_model(gold[data.draw(st.integers(0, 1))])
+    for _ in range(data.draw(st.integers(0, 3))):
+        what = data.draw(st.sampled_from(["event", "arg", "number", "relation", "bounds"]))
+        if what == "event" and p.events:
+            ev = data.draw(st.sampled_from(p.events))
+            setattr(ev, data.draw(st.sampled_from(["id", "type", "time"])),
+                    data.draw(_SEM_VALUES) or "e1")
+        elif what == "arg" and any(e.args for e in p.events):
+            ev = data.draw(st.sampled_from([e for e in p.events if e.args]))
+            k = data.draw(st.integers(0, len(ev.args) - 1))
+            ev.args[k] = (data.draw(_SEM_VALUES) or "agent", ev.args[k][1])
+        elif what == "number" and p.numbers:
+            n = data.draw(st.sampled_from(p.numbers))
+            field = data.draw(st.sampled_from(["id", "event", "counted_role", "kind"]))
+            value = data.draw(_SEM_VALUES)
+            setattr(n, field, value if field != "kind" else
+                    data.draw(st.sampled_from(["event_count", "date", "other"])))
+        elif what == "bounds" and p.numbers:
+            n = data.draw(st.sampled_from(p.numbers))
+            n.qualifier = data.draw(st.sampled_from(["exact", "approximate", "at_least",
+                                                     "at_most", "more_than", "range"]))
+            n.lower = data.draw(st.sampled_from([None, n.value, n.value - 1]))
+            n.upper = data.draw(st.sampled_from([None, n.value, n.value + 1]))
+            n.lower_inclusive = data.draw(st.booleans())
+        elif what == "relation" and p.relations:
+            k = data.draw(st.integers(0, len(p.relations) - 1))
+            typ, src, _ = p.relations[k]
+            p.relations[k] = (typ, src, data.draw(_SEM_VALUES) or "n1")
+    checker.problems.clear()
+    checker._semantics(p, 1)
+    assert _semantics_ok(p, checker.role_sets) == (not checker.problems), checker.problems

@@ -98,7 +98,7 @@ def compare_(
     from tally.eval import compare, load_gold, load_predictions
     from tally.schema.diagnostics import Problem, TallyError
 
-    gold_docs = load_gold(gold, _dirs(text_dir))
+    gold_docs = load_gold(gold, _dirs(text_dir), prepare=True)  # both systems score against it
     problems: list[Problem] = []
     loaded = []
     for p in (pred_a, pred_b):
