@@ -117,6 +117,14 @@ def context_features(w: str, k: int) -> tuple[str, ...]:
     return tuple(f)
 
 
+@lru_cache(maxsize=200_000)
+def _window_parts(w: str) -> tuple[tuple[str, ...], ...]:
+    """A word's own features and its features as the neighbour at -2, -1, +1, +2 (one cache
+    lookup per token instead of five)."""
+    return (word_features(w), context_features(w, -2), context_features(w, -1),
+            context_features(w, 1), context_features(w, 2))
+
+
 class Featurizer:
     """Token features for a sentence; holds the trigger lexicon learned from the training split."""
 
@@ -141,33 +149,34 @@ class Featurizer:
         return out
 
     def sentence(self, tok: Tokens, i0: int, i1: int) -> list[list[str]]:
-        """Feature lists for tokens [i0, i1) of one sentence (hot path: cached tuples joined)."""
-        words = tok.words[i0:i1]
-        low = [w.lower() for w in words]
-        n = len(words)
-        lex = self.lexicon
-        head = ("headline",) if i0 == 0 or tok.sent[i0] == 0 else ()
+        """Feature lists for tokens [i0, i1) of one sentence (hot path: cached tuples joined;
+        the window's tuples come from lists padded with BOS/EOS, so no test per position)."""
         if self.window != 2:  # the general (slower) form
             return self._sentence_any(tok, i0, i1)
+        words = tok.words[i0:i1]
+        n = len(words)
+        if not n:
+            return []
+        low = [w.lower() for w in words]
+        parts = [_window_parts(w) for w in words]
+        lex = self.lexicon
+        head = ("headline",) if i0 == 0 or tok.sent[i0] == 0 else ()
+        left2 = [("-2BOS",)] * min(2, n) + [p[1] for p in parts[:-2]]
+        left = [("-1BOS",), *[p[2] for p in parts[:-1]]]
+        right = [*[p[3] for p in parts[1:]], ("+1EOS",)]
+        right2 = [p[4] for p in parts[2:]] + [("+2EOS",)] * min(2, n)
         out = []
-        left = [context_features(w, -1) for w in words]
-        left2 = [context_features(w, -2) for w in words]
-        right = [context_features(w, 1) for w in words]
-        right2 = [context_features(w, 2) for w in words]
-        for k in range(n):
-            lw = low[k]
-            f = [*word_features(words[k]),
-                 *(left2[k - 2] if k >= 2 else ("-2BOS",)),
-                 *(right2[k + 2] if k + 2 < n else ("+2EOS",)),
-                 *(left[k - 1] if k >= 1 else ("-1BOS",)),
-                 *(right[k + 1] if k + 1 < n else ("+1EOS",)), *head]
+        for (wf, *_), l2, r2, l1, r1, lw, pw, nw in zip(
+                parts, left2, right2, left, right, low, [None, *low[:-1]], [*low[1:], None],
+                strict=True):
+            f = [*wf, *l2, *r2, *l1, *r1, *head]
             lb = lex.get(lw)
             if lb:
                 f.append(f"lex={lb}")
-            if k:
-                f.append(f"b-={low[k - 1]}|{lw}")
-            if k + 1 < n:
-                f.append(f"b+={lw}|{low[k + 1]}")
+            if pw is not None:
+                f.append(f"b-={pw}|{lw}")
+            if nw is not None:
+                f.append(f"b+={lw}|{nw}")
             out.append(f)
         return out
 

@@ -585,6 +585,12 @@ class LinearSystem:
     def predict(self, docs: list[Document]) -> list[Prediction]:
         return [assemble(a) for a in self.analyse_many(docs)]
 
+    def prepare(self) -> None:
+        """Build lazily built state now (before forking prediction workers)."""
+        self.rules.prepare()
+        self.span_tagger.prepare()
+        self.arg_tagger.prepare()
+
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict:
         return {"lexicon": self.feat.lexicon, "window": self.feat.window,

@@ -32,13 +32,20 @@ class Vocab:
         return self
 
     def transform(self, X: Sequence[list[str]], binary: bool = True) -> sparse.csr_matrix:
-        """Rows of 0/1 features (`binary=False`: a repeated feature counts twice, like crfsuite)."""
+        """Rows of 0/1 features (`binary=False`: a repeated feature counts twice, like crfsuite).
+
+        Built as CSR directly (rows are already contiguous: no COO sort), one dict lookup per
+        feature; `sum_duplicates` sorts each row and merges repeats (the canonical form)."""
         idx = self.index
-        flat = list(chain.from_iterable(X))
-        cols = np.fromiter(map(idx.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-        rows = np.repeat(np.arange(len(X)), [len(f) for f in X])
-        keep = cols >= 0
-        m = sparse.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])),
+        ends = np.cumsum(np.fromiter(map(len, X), dtype=np.int64, count=len(X)))
+        n_feats = int(ends[-1]) if len(X) else 0
+        cols = np.fromiter(map(idx.get, chain.from_iterable(X), repeat(-1)), dtype=np.int64,
+                           count=n_feats)
+        seen = cols >= 0
+        kept = np.zeros(n_feats + 1, dtype=np.int64)
+        np.cumsum(seen, out=kept[1:])
+        indptr = kept[np.concatenate([[0], ends])]
+        m = sparse.csr_matrix((np.ones(int(kept[-1])), cols[seen], indptr),
                               shape=(len(X), max(len(idx), 1)))
         m.sum_duplicates()
         if binary:
@@ -132,6 +139,9 @@ class LinearTagger:
                         trans[p, c] = -1e9
         return labels, trans, start
 
+    def prepare(self) -> None:
+        """Nothing is built lazily (see `CRFTagger.prepare`)."""
+
     def tag(self, X: Sequence[list[list[str]]]) -> list[list[str]]:
         lens = [len(s) for s in X]
         flat = [f for seq in X for f in seq]
@@ -162,51 +172,59 @@ class LinearTagger:
 
 
 def viterbi_batch(scores: np.ndarray, lens: Sequence[int], trans: np.ndarray,
-                  start: np.ndarray, chunk: int = 256) -> list[list[int]]:
+                  start: np.ndarray, chunk: int = 128) -> list[list[int]]:
     """Best label paths of many sequences; `scores` holds their rows back to back.
 
-    Sequences are sorted by length and decoded `chunk` at a time, each chunk padded to its
-    longest member, so padding stays small and each step is one numpy operation per chunk."""
-    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    order = sorted(range(len(lens)), key=lambda k: lens[k])
-    out: list[list[int]] = [[] for _ in lens]
+    Sequences are sorted longest first and decoded `chunk` at a time by `_viterbi_packed`, so
+    each step is a few numpy operations over every sequence still running."""
+    lens_a = np.asarray(lens, dtype=np.int64)
+    offsets = np.zeros(len(lens_a) + 1, dtype=np.int64)
+    np.cumsum(lens_a, out=offsets[1:])
+    order = np.argsort(-lens_a, kind="stable")
+    labels = np.zeros(len(scores), dtype=np.int64)
     for c in range(0, len(order), chunk):
         part = order[c : c + chunk]
-        rows = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in part])
-        for k, path in zip(part, _viterbi_padded(scores[rows], [lens[k] for k in part], trans,
-                                                 start), strict=True):
-            out[k] = path
-    return out
+        part = part[lens_a[part] > 0]
+        if len(part):
+            _viterbi_packed(scores, offsets[part], lens_a[part], trans, start, labels)
+    flat = labels.tolist()
+    return [flat[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
 
 
-def _viterbi_padded(scores: np.ndarray, lens: Sequence[int], trans: np.ndarray,
-                    start: np.ndarray) -> list[list[int]]:
-    """Viterbi over sequences padded into one [n_seq, max_len, n_labels] array."""
-    lens_a = np.asarray(lens, dtype=np.int64)
-    n_seq, n_lab = len(lens_a), scores.shape[1]
-    width = int(lens_a.max()) if n_seq else 0
-    if width == 0:
-        return [[] for _ in lens]
-    mask = np.arange(width)[None, :] < lens_a[:, None]
-    pad = np.zeros((n_seq, width, n_lab))
-    pad[mask] = scores
-    best = pad[:, 0] + start
-    back = np.zeros((n_seq, width, n_lab), dtype=np.int64)
+def _viterbi_packed(scores: np.ndarray, offsets: np.ndarray, lens: np.ndarray,
+                    trans: np.ndarray, start: np.ndarray, labels: np.ndarray) -> None:
+    """Viterbi over sequences (rows `offsets[k]`.. of `scores`, `lens` non-increasing, > 0),
+    writing the best labels into `labels` at the same rows.
+
+    Time-major packing with no padding: at step t the running sequences are the first
+    `live[t]`, stored at rows `step[t]`.. of `emit`/`hist`. The forward pass keeps only the best
+    score of each (token, label), the max over the previous label taken along the leading axis
+    of a [prev, seq, cur] array (contiguous, cheap); the backtrace then recomputes the argmax
+    for the one label chosen per token (the same sums, so the same first maximum, as storing
+    every back-pointer, which cost an argmax per (token, label))."""
+    width = int(lens[0])
+    live = np.searchsorted(-lens, -np.arange(width), side="left")  # sequences longer than t
+    step = np.zeros(width + 1, dtype=np.int64)
+    np.cumsum(live, out=step[1:])
+    t_of = np.repeat(np.arange(width), live)
+    rows = offsets[np.arange(step[-1]) - step[t_of]] + t_of
+    emit = scores[rows]
+    hist = np.empty_like(emit)
+    hist[: live[0]] = emit[: live[0]] + start
+    trans_pc = trans[:, None, :]
     for t in range(1, width):
-        cand = best[:, :, None] + trans[None]  # [seq, prev, cur]
-        arg = cand.argmax(axis=1)
-        new = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0] + pad[:, t]
-        best = np.where(mask[:, t, None], new, best)
-        back[:, t] = arg
-    paths = np.zeros((n_seq, width), dtype=np.int64)
-    cur = best.argmax(axis=1)
-    rows = np.arange(n_seq)
+        prev = np.ascontiguousarray(hist[step[t - 1] : step[t - 1] + live[t]].T)
+        cand = prev[:, :, None] + trans_pc  # [prev, seq, cur], C order: max over slabs
+        hist[step[t] : step[t + 1]] = cand.max(axis=0) + emit[step[t] : step[t + 1]]
+    cur = hist[step[lens - 1] + np.arange(len(lens))].argmax(axis=1)
+    best = np.empty(step[-1], dtype=np.int64)
     for t in range(width - 1, -1, -1):
-        live = mask[:, t]
-        paths[live, t] = cur[live]
+        n = live[t]
+        best[step[t] : step[t + 1]] = cur[:n]
         if t:
-            cur = np.where(live, back[rows, t, cur], cur)
-    return [paths[k, : lens_a[k]].tolist() for k in range(n_seq)]
+            prev = hist[step[t - 1] : step[t - 1] + n]
+            cur[:n] = (prev + trans[:, cur[:n]].T).argmax(axis=1)
+    labels[rows] = best
 
 
 class CRFTagger:
@@ -261,6 +279,11 @@ class CRFTagger:
             tagger.close()
             self._tagger = (vocab, weights, labels, trans)
         return self._tagger
+
+    def prepare(self) -> None:
+        """Build the decoding matrices now (reading crfsuite's model takes ~0.3 s a tagger),
+        e.g. before forking workers, which then share them instead of each building a copy."""
+        self._open()
 
     def tag(self, X: Sequence[list[list[str]]]) -> list[list[str]]:
         vocab, weights, labels, trans = self._open()

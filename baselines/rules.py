@@ -109,6 +109,10 @@ class RulesSystem:
             self._first_lex = self.lexicon
         return self._first_words
 
+    def prepare(self) -> None:
+        """Build lazily built state now (before forking prediction workers)."""
+        self._firsts()
+
     def spot(self, doc: Document, tok: Tokens | None = None) -> Analysis:
         """Candidate spans only: lexicon triggers, detected numbers, times (no linking)."""
         tok = tok or tokenize(doc.text)

@@ -1,5 +1,6 @@
 """The three baselines trained on (a slice of) the real corpus: valid predictions whose spans
-are the gold text, determinism, safe save/load, the registry and the CLI."""
+are the gold text, determinism, the same predictions with worker processes, safe save/load,
+the registry, the CLI and the speed table."""
 
 from __future__ import annotations
 
@@ -80,6 +81,20 @@ def test_training_is_deterministic(models, corpus, name):
 
 
 @pytest.mark.parametrize("name", sorted(SYSTEMS))
+def test_predict_with_workers_equals_one_process(models, corpus, name):
+    """jobs=2 (forked workers, contiguous chunks) gives jobs=1's predictions, in input order,
+    byte for byte; progress counts every document once."""
+    _, dev = corpus
+    docs = dev + dev[:7]  # 62 documents: two chunks of unequal counts
+    seen: list[int] = []
+    one = [p.model_dump_json() for p in predict(models[name], docs)]
+    two = [p.model_dump_json() for p in predict(models[name], docs, jobs=2,
+                                                 progress=seen.append)]
+    assert two == one
+    assert sum(seen) == len(docs)
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEMS))
 def test_save_and_load_round_trip(models, corpus, tmp_path, name):
     train, dev = corpus
     out = save_model(models[name], tmp_path / name, train_hash=documents_hash(train),
@@ -133,6 +148,11 @@ def test_cli_train_and_predict(tmp_path, corpus):
     assert r.exit_code == 0, r.output
     lines = (tmp_path / "pred.jsonl").read_text().splitlines()
     assert len(lines) == len(dev)
+    r = runner.invoke(app, ["predict", "rules", "--model", str(tmp_path / "model"),
+                            "--input", str(tmp_path / "dev.jsonl"),
+                            "--out", str(tmp_path / "pred2.jsonl"), "--jobs", "2"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "pred2.jsonl").read_bytes() == (tmp_path / "pred.jsonl").read_bytes()
     r = runner.invoke(app, ["predict", "crf", "--model", str(tmp_path / "model"),
                             "--input", str(tmp_path / "dev.jsonl"),
                             "--out", str(tmp_path / "p2.jsonl")])
@@ -141,3 +161,19 @@ def test_cli_train_and_predict(tmp_path, corpus):
                             "--out", str(tmp_path / "m2")])
     assert r.exit_code == 1 and "did you mean" in r.output
 
+
+
+def test_speed_table_renders_the_committed_benchmark():
+    """`tally bench --results` renders benchmarks/results/bench_baselines.json: both modes of
+    every system and the target judged on the workers' figure."""
+    from pathlib import Path
+
+    from tally.baselines.bench import speed_markdown
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks/results/bench_baselines.json"
+    speed = json.loads(path.read_text())
+    text = "\n".join(speed_markdown(speed))
+    for r in speed["rows"]:
+        assert f"| {r['system']} | 1 |" in text and f"| {r['system']} | {speed['jobs']} |" in text
+    t = speed["targets"]
+    assert f"{t['tokens_per_s']:.0f} tokens/s with {t['jobs']} workers" in text

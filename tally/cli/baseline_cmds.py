@@ -78,9 +78,14 @@ def register(app: typer.Typer) -> None:
         input_file: Path = typer.Option(..., "--input", "-i", help="Documents (JSONL) to label."),
         out: Path = typer.Option(..., "--out", "-o", help="Prediction JSONL to write."),
         force: bool = typer.Option(False, "--force", help="Replace --out if it exists."),
+        jobs: int = typer.Option(
+            1, "--jobs", "-j", min=0,
+            help="Worker processes (forked, Linux; 0 = one per usable CPU). The output is "
+                 "identical for any value; each worker adds the memory it writes to."),
     ) -> None:
         """Predict every layer for each document; writes canonical Prediction JSONL."""
         from tally.baselines import get_system, load_documents, load_model, predict, read_manifest
+        from tally.baselines.parallel import usable_cpus
         from tally.schema.jsonl import write_jsonl
 
         get_system(name)
@@ -93,6 +98,7 @@ def register(app: typer.Typer) -> None:
         docs = load_documents(input_file)
         with _progress() as bar:
             task = bar.add_task(f"predicting with {name}", total=len(docs))
-            preds = predict(model, docs, progress=lambda n: bar.advance(task, n))
+            preds = predict(model, docs, progress=lambda n: bar.advance(task, n),
+                            jobs=jobs or usable_cpus())
         write_jsonl(out, preds, overwrite=force)
         console.print(f"wrote {len(preds)} prediction(s) -> {out}")
