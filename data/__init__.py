@@ -8,7 +8,7 @@ from tally.schema.models import Document
 
 DATA_DIR = Path(__file__).resolve().parent
 # Bumped whenever documents or annotations change; every score records it.
-DATASET_VERSION = "0.1.0"
+DATASET_VERSION = "0.2.0"
 
 
 def _fingerprint(data_dir: Path) -> str:
