@@ -135,6 +135,10 @@ def test_gc_paused_leaves_nothing_frozen_and_keeps_a_callers_freeze():
         assert frozen > 0
         with gc_paused():
             made = [[i] for i in range(1000)]
-        assert gc.get_freeze_count() == frozen and gc.is_tracked(made[0])
+        # Frozen objects may still be freed by reference counting meanwhile (seen in CI: the
+        # count dropped by 2), so the count may fall a little; it must neither grow by our 1000
+        # objects (nothing of ours frozen) nor drop to 0 (the caller's freeze kept).
+        after = gc.get_freeze_count()
+        assert frozen - 100 <= after <= frozen and gc.is_tracked(made[0])
     finally:
         gc.unfreeze()
