@@ -88,8 +88,8 @@ class GoldDocuments(list):
     """What `load_gold` returns: a plain list of the gold documents that also remembers their
     hash and, once `prepare()` was called, the prepared gold index (plain records plus the fast
     path's keys, `fast.prepare_gold`), so scoring several submissions against one loaded gold
-    (a leaderboard build, `tally compare`, `tally bench`) hashes and prepares it once, not once
-    per submission. Unprepared, each scoring prepares a gold document when it scores it and
+    (a leaderboard build, `tally compare`) hashes and prepares it once, not once per
+    submission. Unprepared, each scoring prepares a gold document when it scores it and
     drops it after: one scoring is about 10% faster that way (measured at 20k documents, see
     benchmarks/README.md) and memory stays at the models. Documents are frozen models; both
     caches are rebuilt if the list itself was changed (each holds the documents it was made
@@ -359,11 +359,8 @@ def _semantics_ok(p: PDoc, role_sets: dict[str, tuple[frozenset, frozenset]]) ->
             return False
         counted[ev.id] = countable
     for n in p.numbers:
-        q, v = n.qualifier, n.value
-        if q in ("exact", "approximate"):
-            if not (n.lower == v and n.upper == v and n.lower_inclusive and n.upper_inclusive):
-                return False
-        elif expected_bounds(v, q, n.lower, n.lower_inclusive, n.upper, n.upper_inclusive):
+        if expected_bounds(n.value, n.qualifier, n.lower, n.lower_inclusive, n.upper,
+                           n.upper_inclusive):
             return False
         if n.kind == "event_count":
             c = counted.get(n.event) if n.event is not None else None
