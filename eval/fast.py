@@ -36,7 +36,7 @@ from tally.eval.facts import (
     unlinked_repeats,
 )
 from tally.eval.plain import PDoc
-from tally.eval.scoring import COLUMNS, EMPTY, METRIC_NAMES, _assign
+from tally.eval.scoring import COLUMNS, EMPTY, METRIC_NAMES, _assign, plain_sum
 
 _W = len(METRIC_NAMES) * COLUMNS
 _P = {m: i * COLUMNS for i, m in enumerate(METRIC_NAMES)}
@@ -267,8 +267,8 @@ def score_exact(gp: GoldPrep, pred: PDoc, acc: FastAccumulator, count_gold: bool
         pl = [pe[j].coref for _, j in aligned]
         ng, npc, ngp = Counter(gl), Counter(pl), Counter(zip(gl, pl, strict=True))
         row[B3] += n_al
-        row[B3 + 1] += sum(ngp[(a, b)] / npc[b] for a, b in zip(gl, pl, strict=True))
-        row[B3 + 2] += sum(ngp[(a, b)] / ng[a] for a, b in zip(gl, pl, strict=True))
+        row[B3 + 1] += plain_sum(ngp[(a, b)] / npc[b] for a, b in zip(gl, pl, strict=True))
+        row[B3 + 2] += plain_sum(ngp[(a, b)] / ng[a] for a, b in zip(gl, pl, strict=True))
 
     # -- numbers
     gn, pn = gold.numbers, pred.numbers
@@ -383,7 +383,7 @@ def _facts(gp: GoldPrep, pf: list[Fact], row: list[float], keys: list[tuple],
                     px = [j for j, f in enumerate(pf) if not f.implicit]
                 matches = _lsa(len(gf), len(pf), soft, (gx, px) if explicit else None)
         # Sum in gold order, as the reference does over linear_sum_assignment's sorted rows.
-        row[_P[metric] + 2] += sum(c for _, _, c in matches)
+        row[_P[metric] + 2] += plain_sum(c for _, _, c in matches)
         if is_soft:
             credit = acc.credit
             for i, _, c in matches:

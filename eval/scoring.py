@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +64,15 @@ class Accumulator:
     def matrix(self) -> np.ndarray:
         return np.frombuffer(self.rows, dtype=np.float64).reshape(self.n_docs,
                                                                  len(METRIC_NAMES) * COLUMNS)
+
+
+def plain_sum(xs: Iterable[float]) -> float:
+    """Left-to-right float addition from 0.0. Not `sum()`: from Python 3.12 it compensates
+    rounding, so its last bits (and a report's figures) would depend on the interpreter."""
+    total = 0.0
+    for x in xs:
+        total += x
+    return total
 
 
 def context(text: str | None, sp: PSpan | None, width: int = 50) -> str:
@@ -226,8 +236,8 @@ def _event_attributes(ge: list[PEvent], pe: list[PEvent], aligned, row, acc: Acc
         gl = [ge[i].coref for i, _ in aligned]
         pl = [pe[j].coref for _, j in aligned]
         ng, npc, ngp = Counter(gl), Counter(pl), Counter(zip(gl, pl, strict=True))
-        sp = sum(ngp[(a, b)] / npc[b] for a, b in zip(gl, pl, strict=True))
-        sr = sum(ngp[(a, b)] / ng[a] for a, b in zip(gl, pl, strict=True))
+        sp = plain_sum(ngp[(a, b)] / npc[b] for a, b in zip(gl, pl, strict=True))
+        sr = plain_sum(ngp[(a, b)] / ng[a] for a, b in zip(gl, pl, strict=True))
         row[bi] += n_al
         row[bi + 1] += sp
         row[bi + 2] += sr
@@ -327,7 +337,7 @@ def _facts(gold: PDoc, pred: PDoc, row, acc: Accumulator) -> None:
             w = w[np.ix_(sub[0], sub[1])]
             gfs, pfs = [gf[i] for i in sub[0]], [pf[j] for j in sub[1]]
         matches = _assign(w)
-        _f1_counts(row, metric, len(gfs), len(pfs), sum(c for _, _, c in matches))
+        _f1_counts(row, metric, len(gfs), len(pfs), plain_sum(c for _, _, c in matches))
         for f in gfs:
             acc.bump(metric, f.type, 0)
         for f in pfs:
