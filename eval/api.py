@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from tally.eval.columnar import score_columnar
+from tally.eval.columnar_read import read_predictions
 from tally.eval.facts import SOFT_TOLERANCE_DECADES
 from tally.eval.fast import FastAccumulator, score_exact
+from tally.eval.gold_index import GoldIndexColumns, columnar_gold
 from tally.eval.loading import (
+    GoldDocuments,
     GoldEntry,
     SubmissionChecker,
     gc_paused,
     gold_index,
     gold_sha256,
     iter_plain_predictions,
+    missing_problems,
 )
 from tally.eval.plain import PDoc, from_model
 from tally.eval.report import BREAKDOWN_BY, Comparison, Report, confusion_json
@@ -26,6 +32,15 @@ from tally.eval.version import COMPARISON_SCHEMA, HEADLINE, METRICS, REPORT_SCHE
 from tally.schema.diagnostics import TallyError
 from tally.schema.models import FORMAT_VERSION, Document, Prediction
 from tally.schema.ontology import load_ontology
+
+
+@dataclass(frozen=True, slots=True)
+class GoldSummary:
+    """What a report says of the gold it was scored against."""
+
+    n_docs: int
+    sha256: str
+    hydrated: bool
 
 
 def _dataset_version(explicit: str | None) -> str:
@@ -120,7 +135,11 @@ def _metric_json(name: str, summed: np.ndarray, acc: Accumulator,
     return out
 
 
-def _build_report(acc: Accumulator, rows: np.ndarray, gold: list[Document], missing: list[str],
+def _gold_summary(gold: list[Document]) -> GoldSummary:
+    return GoldSummary(len(gold), gold_sha256(gold), all(d.text is not None for d in gold))
+
+
+def _build_report(acc: Accumulator, rows: np.ndarray, gold: GoldSummary, missing: list[str],
                   n_pred: int, regime: str, bootstrap: int, seed: int, ci: float,
                   dataset_version: str | None) -> Report:
     summed = rows.sum(0) if len(rows) else np.zeros(len(METRIC_NAMES) * COLUMNS)
@@ -134,13 +153,13 @@ def _build_report(acc: Accumulator, rows: np.ndarray, gold: list[Document], miss
         "format_version": FORMAT_VERSION,
         "ontology_version": load_ontology().version,
         "dataset_version": _dataset_version(dataset_version),
-        "gold_sha256": gold_sha256(gold),
+        "gold_sha256": gold.sha256,
         "regime": regime,
         "options": {"regime": regime, "bootstrap": bootstrap, "seed": seed, "ci": ci,
                     "soft_tolerance_decades": acc.tolerance,
                     "token_f1_threshold": TOKEN_F1_THRESHOLD,
-                    "gold_hydrated": all(d.text is not None for d in gold)},
-        "documents": {"gold": len(gold), "predicted": n_pred, "scored": len(rows),
+                    "gold_hydrated": gold.hydrated},
+        "documents": {"gold": gold.n_docs, "predicted": n_pred, "scored": len(rows),
                       "missing": missing},
         "headline": {"metric": HEADLINE, "f1": h["f1"], "ci_low": h["ci_low"],
                      "ci_high": h["ci_high"]},
@@ -178,8 +197,8 @@ def evaluate(gold: list[Document], preds: Iterable[Prediction], *, regime: str =
         index = gold_index(gold)
         acc = _accumulator(regime, errors, soft_tolerance, reference)
         rows, missing, n_pred = _score_all(index, _plain_preds(preds, index), acc)
-    return _build_report(acc, rows, gold, missing, n_pred, regime, bootstrap, seed, ci,
-                         dataset_version)
+    return _build_report(acc, rows, _gold_summary(gold), missing, n_pred, regime, bootstrap,
+                         seed, ci, dataset_version)
 
 
 def evaluate_file(gold: list[Document], path: str | Path, *, allow_missing: bool = False,
@@ -195,6 +214,13 @@ def evaluate_file(gold: list[Document], path: str | Path, *, allow_missing: bool
     _check_options(regime, bootstrap, ci)
     if not Path(path).is_file():
         raise TallyError(f"{path}: no such prediction file")
+    if regime == "exact" and not errors and not reference:
+        gi = (gold.columnar() if isinstance(gold, GoldDocuments)
+              else columnar_gold(gold))
+        report = _evaluate_columnar(gi, path, allow_missing, bootstrap, seed, ci,
+                                    _dataset_version(dataset_version), soft_tolerance)
+        if report is not None:
+            return report
     # Everything made while scoring is acyclic and freed by reference counting when the inner
     # call returns, before the collector is back (see gc_paused).
     with gc_paused():
@@ -216,8 +242,52 @@ def _evaluate_file(gold: list[Document], path: str | Path, allow_missing: bool, 
         checker.problems.extend(checker.missing_problems())
     if checker.problems:
         raise TallyError(checker.problems)
-    return _build_report(acc, rows, gold, missing, n_pred, regime, bootstrap, seed, ci,
-                         dataset_version)
+    return _build_report(acc, rows, _gold_summary(gold), missing, n_pred, regime, bootstrap,
+                         seed, ci, dataset_version)
+
+
+def _evaluate_columnar(gi: GoldIndexColumns, path: str | Path, allow_missing: bool,
+                       bootstrap: int, seed: int, ci: float, version: str,
+                       soft_tolerance: float) -> Report | None:
+    """The columnar path's report, or None when its reader cannot vouch for the file."""
+    cp = read_predictions(path, gi)
+    if cp is None:
+        return None
+    if cp.missing and not allow_missing:
+        raise TallyError(missing_problems(str(path), cp.missing))
+    acc, rows = score_columnar(gi, cp, soft_tolerance)
+    return _build_report(acc, rows, index_summary(gi), cp.missing, cp.n_pred, "exact",
+                         bootstrap, seed, ci, version)
+
+
+def index_summary(gi: GoldIndexColumns) -> GoldSummary:
+    """What a report says of a gold index (`gold_index.GoldIndexColumns`)."""
+    return GoldSummary(gi.columns.n_docs, gi.sha256, gi.hydrated)
+
+
+def evaluate_index(gi: GoldIndexColumns, path: str | Path, *, allow_missing: bool = False,
+                   regime: str = "exact", bootstrap: int = 1000, seed: int = 0,
+                   ci: float = 0.95, errors: int = 0, dataset_version: str | None = None,
+                   soft_tolerance: float = SOFT_TOLERANCE_DECADES,
+                   reference: bool = False) -> Report:
+    """`evaluate_file` against a gold index (`gold_index.load_gold_index`): the columnar path.
+
+    When the columnar reader cannot vouch for the submission (a problem, or a shape it does not
+    read), or for another regime, error listings or `reference`, the gold documents kept in the
+    index are loaded and `evaluate_file` scores, or names every problem: same report."""
+    _check_options(regime, bootstrap, ci)
+    if not Path(path).is_file():
+        raise TallyError(f"{path}: no such prediction file")
+    version = dataset_version or gi.dataset_version
+    if regime == "exact" and not errors and not reference:
+        report = _evaluate_columnar(gi, path, allow_missing, bootstrap, seed, ci, version,
+                                    soft_tolerance)
+        if report is not None:
+            return report
+    return evaluate_file(gi.documents(), path, allow_missing=allow_missing, regime=regime,
+                         bootstrap=bootstrap, seed=seed, ci=ci, errors=errors,
+                         dataset_version=version, soft_tolerance=soft_tolerance,
+                         reference=reference)
 
 
 def _rows_for(index, preds, regime, tolerance, reference: bool = False) -> np.ndarray:

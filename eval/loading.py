@@ -95,7 +95,7 @@ class GoldDocuments(list):
     caches are rebuilt if the list itself was changed (each holds the documents it was made
     from)."""
 
-    __slots__ = ("_hashed", "_indexed")
+    __slots__ = ("_columnar", "_hashed", "_indexed")
 
     def _fresh(self, cached) -> bool:
         docs = cached[0] if cached is not None else None
@@ -123,6 +123,18 @@ class GoldDocuments(list):
         self._indexed = (tuple(self), index)
         self.sha256()
         return index
+
+    def columnar(self):
+        """The gold as columns (`gold_index.columnar_gold`), made once and kept: what the
+        columnar scorer reads submissions against."""
+        from tally.eval.gold_index import columnar_gold
+
+        cached = getattr(self, "_columnar", None)
+        if self._fresh(cached):
+            return cached[1]
+        gi = columnar_gold(self)
+        self._columnar = (tuple(self), gi)
+        return gi
 
     def prepared_index(self) -> GoldIndex | None:
         """The index kept by `prepare()`, if any and still fresh."""
@@ -326,13 +338,17 @@ class SubmissionChecker:
         return [i for i in self.index if i not in self.seen]
 
     def missing_problems(self) -> list[Problem]:
-        miss = self.missing()
-        out = [Problem(self.file, None, d, "id", "gold document missing from the predictions",
-                       "a line for every gold document (or --allow-missing)") for d in miss[:50]]
-        if len(miss) > 50:
-            out.append(Problem(self.file, None, None, "id",
-                               f"... and {len(miss) - 50} more missing documents"))
-        return out
+        return missing_problems(self.file, self.missing())
+
+
+def missing_problems(file: str, miss: list[str]) -> list[Problem]:
+    """One problem per gold document without a prediction (the first 50, then a count)."""
+    out = [Problem(file, None, d, "id", "gold document missing from the predictions",
+                   "a line for every gold document (or --allow-missing)") for d in miss[:50]]
+    if len(miss) > 50:
+        out.append(Problem(file, None, None, "id",
+                           f"... and {len(miss) - 50} more missing documents"))
+    return out
 
 
 def _semantics_ok(p: PDoc, role_sets: dict[str, tuple[frozenset, frozenset]]) -> bool:

@@ -11,7 +11,8 @@ import typer
 from tally.cli.output import console, fail, guard
 from tally.schema.hydrate import default_text_dirs
 
-GoldOpt = typer.Option(..., "--gold", help="Gold JSONL file(s) or folder(s); repeat for several.")
+GoldOpt = typer.Option(..., "--gold", help="Gold JSONL file(s) or folder(s), repeat for several; "
+                       "or one gold index made by `tally gold-index`.")
 TextDirOpt = typer.Option(None, "--text-dir", help="Folder with source texts for gold documents "
                           "stored without text (also $TALLY_TEXT_DIR).")
 RegimeOpt = typer.Option("exact", "--regime", help="Span matching: exact, overlap or token_f1.")
@@ -23,6 +24,42 @@ DatasetOpt = typer.Option(None, "--dataset-version", help="Dataset version recor
 
 def _dirs(opt: list[Path] | None) -> list[Path]:
     return list(opt or []) + default_text_dirs()
+
+
+def _index_of(gold: list[Path]):
+    """The loaded gold index when --gold names one (alone), else None."""
+    from tally.eval.gold_index import is_gold_index, load_gold_index
+
+    indexes = [g for g in gold if g.is_file() and is_gold_index(g)]
+    if not indexes:
+        return None
+    if len(gold) > 1:
+        fail(f"--gold {indexes[0]} is a gold index: give it alone, not with other gold files")
+    return load_gold_index(indexes[0])
+
+
+@guard
+def gold_index_(
+    gold: list[Path] = typer.Argument(..., help="Gold JSONL file(s) or folder(s)."),
+    out: Path = typer.Option(..., "--out", "-o", help="The index file to write."),
+    text_dir: list[Path] = TextDirOpt,
+    dataset_version: str | None = DatasetOpt,
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+) -> None:
+    """Validate a gold once and write it as a gold index, for fast scoring (`--gold INDEX`).
+
+    The index holds the gold's annotations and texts: keep it where you keep the gold."""
+    from tally.eval import load_gold
+    from tally.eval.api import _dataset_version
+    from tally.eval.gold_index import build_gold_index
+
+    if out.exists() and not force:
+        fail(f"{out} exists: give --force to replace it")
+    if out.exists() and not out.is_file():
+        fail(f"{out} is not a file")
+    docs = load_gold(gold, _dirs(text_dir))
+    build_gold_index(docs, out, _dataset_version(dataset_version))
+    console.print(f"wrote {out}: {len(docs)} gold documents, gold sha256 {docs.sha256()[:16]}...")
 
 
 def _emit(as_json: bool, markdown: bool, obj) -> bool:
@@ -59,12 +96,15 @@ def eval_(
     """Score a submission against gold: every layer, the Tally F1, bootstrap CIs.
 
     Every problem of the submission is reported (file, line, document, field); exit 1."""
-    from tally.eval import evaluate_file, load_gold
+    from tally.eval import evaluate_file, evaluate_index, load_gold
 
-    gold_docs = load_gold(gold, _dirs(text_dir))
-    report = evaluate_file(gold_docs, pred, allow_missing=allow_missing, regime=regime,
-                           bootstrap=bootstrap, seed=seed, ci=ci, errors=errors,
-                           dataset_version=dataset_version)
+    opts = {"allow_missing": allow_missing, "regime": regime, "bootstrap": bootstrap,
+            "seed": seed, "ci": ci, "errors": errors, "dataset_version": dataset_version}
+    index = _index_of(gold)
+    if index is not None:
+        report = evaluate_index(index, pred, **opts)
+    else:
+        report = evaluate_file(load_gold(gold, _dirs(text_dir)), pred, **opts)
     if _emit(as_json, markdown, report):
         return
     for t in report.rich_tables(breakdowns=breakdowns):
@@ -98,7 +138,9 @@ def compare_(
     from tally.eval import compare, load_gold, load_predictions
     from tally.schema.diagnostics import Problem, TallyError
 
-    gold_docs = load_gold(gold, _dirs(text_dir), prepare=True)  # both systems score against it
+    index = _index_of(gold)
+    gold_docs = (index.documents() if index is not None else load_gold(gold, _dirs(text_dir)))
+    gold_docs.prepare()  # both systems score against it
     problems: list[Problem] = []
     loaded = []
     for p in (pred_a, pred_b):
@@ -123,3 +165,4 @@ def compare_(
 def register(app: typer.Typer) -> None:
     app.command("eval")(eval_)
     app.command("compare")(compare_)
+    app.command("gold-index")(gold_index_)
