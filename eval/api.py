@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tally.eval.columnar import score_columnar
-from tally.eval.columnar_read import read_predictions
+from tally.eval.columnar import score_file
 from tally.eval.facts import SOFT_TOLERANCE_DECADES
 from tally.eval.fast import FastAccumulator, score_exact
 from tally.eval.gold_index import GoldIndexColumns, columnar_gold
@@ -250,14 +249,14 @@ def _evaluate_columnar(gi: GoldIndexColumns, path: str | Path, allow_missing: bo
                        bootstrap: int, seed: int, ci: float, version: str,
                        soft_tolerance: float) -> Report | None:
     """The columnar path's report, or None when its reader cannot vouch for the file."""
-    cp = read_predictions(path, gi)
-    if cp is None:
+    scored = score_file(gi, path, soft_tolerance)
+    if scored is None:
         return None
-    if cp.missing and not allow_missing:
-        raise TallyError(missing_problems(str(path), cp.missing))
-    acc, rows = score_columnar(gi, cp, soft_tolerance)
-    return _build_report(acc, rows, index_summary(gi), cp.missing, cp.n_pred, "exact",
-                         bootstrap, seed, ci, version)
+    acc, rows, missing, n_pred = scored
+    if missing and not allow_missing:
+        raise TallyError(missing_problems(str(path), missing))
+    return _build_report(acc, rows, index_summary(gi), missing, n_pred, "exact", bootstrap,
+                         seed, ci, version)
 
 
 def index_summary(gi: GoldIndexColumns) -> GoldSummary:

@@ -31,6 +31,7 @@ from scipy.sparse.csgraph import connected_components
 
 from tally.eval.columns import (
     EVENT_TYPES,
+    I64,
     KIND_EVENT_COUNT,
     NONE,
     QUALIFIER_EXACT,
@@ -42,7 +43,6 @@ from tally.eval.columns import (
 from tally.eval.facts import log_interval
 from tally.eval.fast import _P, FACT_METRICS, _max_matching
 
-I64 = np.int64
 _NT, _NR = len(EVENT_TYPES), len(ROLES)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import mmap
 import os
 import types
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from itertools import pairwise
@@ -33,7 +34,7 @@ import pyarrow.json as pj
 from pydantic import BaseModel
 
 from tally.eval import columns as C
-from tally.eval.columns import Columns
+from tally.eval.columns import I64, Columns, offsets, segments
 from tally.eval.facts import normalise_source
 from tally.eval.gold_index import GoldIndexColumns
 from tally.eval.plain import _ID
@@ -41,7 +42,6 @@ from tally.schema.models import Precision, Prediction, TimeMod, TimeType
 from tally.schema.ontology import load_ontology
 from tally.schema.validate import SUPPORTED_VERSIONS
 
-I64 = np.int64
 _DENSE_KEYS = 1 << 25  # (line, mention id) key spaces up to this size use a dense table
 
 
@@ -99,19 +99,17 @@ def read_predictions(path: str | Path, gi: GoldIndexColumns) -> ColumnarPredicti
 
 # -- the file -----------------------------------------------------------------------------------
 
-def _lines(mm: mmap.mmap) -> int:
+def _lines(mm: mmap.mmap | bytes | memoryview) -> int:
     """Number of lines; declines unless every line starts with '{'. Together with one row per
     line this rules out blank lines and lines holding several objects (pyarrow reads those,
     orjson does not), a byte order mark, and a '\\r' alone ending a line."""
-    find, end, pos, n = mm.find, len(mm), 0, 0
-    while pos < end:
-        _need(mm[pos] == 0x7B)
-        n += 1
-        i = find(b"\n", pos)
-        if i < 0:
-            break
-        pos = i + 1
-    return n
+    b = np.frombuffer(mm, np.uint8)
+    if not len(b):
+        return 0
+    nl = np.flatnonzero(b == 0x0A)
+    starts = nl[nl + 1 < len(b)] + 1  # a final newline starts no line
+    _need(b[0] == 0x7B and bool((b[starts] == 0x7B).all()))
+    return len(starts) + 1
 
 
 def _parse(path: Path) -> pa.Table | None:
@@ -119,13 +117,18 @@ def _parse(path: Path) -> pa.Table | None:
         if fh.seek(0, 2) == 0:
             return None
         mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    return _parse_buffer(mm)
+
+
+def _parse_buffer(mm: mmap.mmap | bytes | memoryview) -> pa.Table:
     buf = pa.py_buffer(mm)
     n = _lines(mm)
     # orjson rejects invalid UTF-8 anywhere in a line; pyarrow.json does not check it.
     whole = pa.Array.from_buffers(pa.large_string(), 1,
                                   [None, pa.py_buffer(np.array([0, buf.size], I64)), buf])
     whole.validate(full=True)
-    table = pj.read_json(pa.BufferReader(buf), read_options=_READ, parse_options=_PARSE)
+    table = pj.read_json(pa.BufferReader(buf), read_options=_READ, parse_options=_PARSE,
+                         memory_pool=pa.system_memory_pool())
     _need(table.num_rows == n)
     return table
 
@@ -348,22 +351,6 @@ class _Mentions:
         return np.where(self.sorted[pos] == keys, self.order[pos], -1)
 
 
-def _segments(offsets: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Indices of the items of `rows` (in that order) given per-row item offsets."""
-    starts, counts = offsets[rows], offsets[rows + 1] - offsets[rows]
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, I64)
-    shift = starts - (np.cumsum(counts) - counts)
-    return np.repeat(shift, counts) + np.arange(total, dtype=I64)
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    off = np.zeros(len(counts) + 1, I64)
-    np.cumsum(counts, out=off[1:])
-    return off
-
-
 class _Strings:
     """Codes shared by every block: mention ids (pattern checked once per new string) and
     normalised sources (entry 0: no source)."""
@@ -529,6 +516,54 @@ def _read(path: Path, gi: GoldIndexColumns) -> ColumnarPredictions:
     table = _parse(path)
     if table is None:  # an empty file: the reference path reads no line
         return _empty(gi)
+    cols, gdoc = _table_columns(table, gi)
+    present = np.zeros(gi.columns.n_docs, np.bool_)
+    present[gdoc] = True
+    missing = np.flatnonzero(~present)
+    order = np.concatenate([gdoc, missing]).astype(I64)
+    return ColumnarPredictions(cols, order, table.num_rows,
+                               [gi.ids[i] for i in missing.tolist()])
+
+
+def read_piece(data: bytes | memoryview, gi: GoldIndexColumns) -> tuple[Columns, np.ndarray]:
+    """Whole lines of a submission, checked: their columns (doc columns hold gold indices,
+    rows in gold order) and the gold index of each line in file order. Raises `Declined` where
+    `read_predictions` would return None; a document repeated across pieces is the caller's
+    to refuse."""
+    try:
+        return _table_columns(_parse_buffer(data), gi)
+    except pa.ArrowException:
+        raise _Decline from None
+
+
+Declined = _Decline
+PIECE_BYTES = 32 << 20  # ~3.5k documents; 64 MB was 5% faster but its steady-state memory
+# was reached only after a few pieces (benchmarks/README.md)
+
+
+def iter_pieces(path: str | Path, size: int = PIECE_BYTES) -> Iterator[memoryview]:
+    """The file in pieces of whole lines of about `size` bytes (a longer line: one piece), so
+    memory stays bounded however long the submission. Each piece is read once, not copied: the
+    file is read again from the start of the line a piece cut."""
+    with Path(path).open("rb") as fh:
+        pos = 0
+        while block := fh.read(size):
+            cut = block.rfind(b"\n") + 1
+            while not cut:  # a line longer than the piece: read on (doubling) to its end
+                more = fh.read(len(block))
+                if not more:
+                    cut = len(block)  # the last line, without a newline
+                    break
+                cut = more.find(b"\n") + 1
+                cut = cut and len(block) + cut
+                block += more
+            yield memoryview(block)[:cut]
+            pos += cut
+            fh.seek(pos)
+
+
+def _table_columns(table: pa.Table, gi: GoldIndexColumns) -> tuple[Columns, np.ndarray]:
+    """The checked columns of parsed lines (gold order) and each line's gold index."""
     n_rows, n_docs = table.num_rows, gi.columns.n_docs
 
     # documents
@@ -559,16 +594,12 @@ def _read(path: Path, gi: GoldIndexColumns) -> ColumnarPredictions:
         cat[name] = np.concatenate([x[name] + s for x, s in zip(blocks, shift, strict=True)])
 
     # gold order: lines sorted by gold index, each table's rows by segments
-    present = np.zeros(n_docs, np.bool_)
-    present[gdoc] = True
-    missing = np.flatnonzero(~present)
-    order = np.concatenate([gdoc, missing]).astype(I64)
     rows = np.argsort(gdoc, kind="stable")
     if not (rows == np.arange(n_rows)).all():
         counts = {t: cat[c] for t, c in _TABLES.items()}
-        ix = {t: _segments(_offsets(counts[t]), rows) for t in ("ev", "num", "time", "rel")}
-        ix["arg"] = _segments(_offsets(counts["arg"]), ix["ev"])
-        ix["imp"] = _segments(_offsets(counts["imp"]), ix["ev"])
+        ix = {t: segments(offsets(counts[t]), rows) for t in ("ev", "num", "time", "rel")}
+        ix["arg"] = segments(offsets(counts["arg"]), ix["ev"])
+        ix["imp"] = segments(offsets(counts["imp"]), ix["ev"])
         new_ev = np.arange(len(ix["ev"]), dtype=I64)
         cat = {name: a[ix[name.split("_")[0]]] for name, a in cat.items()
                if not name.startswith("_")}
@@ -576,4 +607,4 @@ def _read(path: Path, gi: GoldIndexColumns) -> ColumnarPredictions:
         cat["imp_event"] = np.repeat(new_ev, counts["imp"][ix["ev"]])
     cols = Columns(n_docs, **{f: cat[f] for f in _FIELDS},
                    ids=list(names.ids), sources=list(names.sources))
-    return ColumnarPredictions(cols, order, n_rows, [gi.ids[i] for i in missing.tolist()])
+    return cols, gdoc

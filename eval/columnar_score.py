@@ -13,8 +13,8 @@ document, bit for bit; tests/test_columnar_score.py compares them. How:
   one sort serves a key and the coarser key it refines (`_overlaps`).
 - Documents are scored in chunks of `_CHUNK_DOCS` (everything is per document or a sum).
 - Integer columns are per-document bincounts (exact in float64). The B-cubed sums add each
-  document's terms (the same int/int divisions) in prediction order as `sum()` does: one by one
-  from 0.0 (`np.bincount(weights=...)`), or with Neumaier's compensation from Python 3.12.
+  document's terms (the same int/int divisions) in prediction order as `scoring.plain_sum`
+  does: one by one from 0.0 (`np.bincount(weights=...)`).
 - Breakdown keys are counted per label code and named through the columns.py vocabularies.
 """
 

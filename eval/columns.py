@@ -142,6 +142,63 @@ _ID_COLUMNS = frozenset(("ev_id", "ev_time", "ev_coref", "num_id", "num_event", 
                          "rel_source", "rel_target"))
 
 
+def offsets(counts: np.ndarray) -> np.ndarray:
+    """CSR offsets (length n + 1) of per-row item counts."""
+    off = np.zeros(len(counts) + 1, I64)
+    np.cumsum(counts, out=off[1:])
+    return off
+
+
+def segments(offs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Indices of the items of `rows` (in that order) given per-row item offsets."""
+    starts, counts = offs[rows], offs[rows + 1] - offs[rows]
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, I64)
+    shift = starts - (np.cumsum(counts) - counts)
+    return np.repeat(shift, counts) + np.arange(total, dtype=I64)
+
+
+def table_offsets(c: Columns) -> dict[str, np.ndarray]:
+    """Per table, the CSR offsets of its rows by document (events, numbers, times, relations)
+    or by event (arguments, implicit counts): what `take_docs` needs, made once per side."""
+    out = {t: np.searchsorted(getattr(c, f"{t}_doc"), np.arange(c.n_docs + 1))
+           for t in ("ev", "num", "time", "rel")}
+    for t in ("arg", "imp"):
+        out[t] = np.searchsorted(getattr(c, f"{t}_event"), np.arange(len(c.ev_doc) + 1))
+    return out
+
+
+def take_docs(c: Columns, docs: np.ndarray, offs: dict[str, np.ndarray] | None = None
+              ) -> Columns:
+    """The rows of documents `docs` (ascending indices), renumbered 0 .. len(docs) - 1: the
+    part of a side that one chunk of a submission is scored against. `offs`: the side's
+    `table_offsets`, when kept."""
+    offs = offs if offs is not None else table_offsets(c)
+    k = len(docs)
+    local = np.arange(k, dtype=I64)
+    picked: dict[str, np.ndarray] = {}
+    for table in ("ev", "num", "time", "rel"):
+        off = offs[table]
+        picked[table] = segments(off, docs)
+        picked[f"{table}_doc"] = np.repeat(local, off[docs + 1] - off[docs])
+    n_ev = np.arange(len(picked["ev"]), dtype=I64)
+    for table in ("arg", "imp"):
+        off = offs[table]
+        ev = picked["ev"]
+        picked[table] = segments(off, ev)
+        picked[f"{table}_event"] = np.repeat(n_ev, off[ev + 1] - off[ev])
+    out = {}
+    for f in fields(Columns):
+        if f.name in ("n_docs", "ids", "sources"):
+            continue
+        table = f.name.split("_")[0]
+        out[f.name] = picked.get(f.name)
+        if out[f.name] is None:
+            out[f.name] = getattr(c, f.name)[picked[table]]
+    return Columns(k, **out, ids=c.ids, sources=c.sources)
+
+
 class _Codes(dict):
     """String -> code, growing."""
 

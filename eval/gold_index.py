@@ -73,6 +73,7 @@ class GoldIndexColumns:
     documents_jsonl: pa.LargeBinaryArray | None = field(default=None, repr=False)  # 1 value
     _index: dict[str, int] | None = field(default=None, repr=False)
     _facts: GoldFacts | None = field(default=None, repr=False)
+    _offsets: dict[str, np.ndarray] | None = field(default=None, repr=False)
     _documents: GoldDocuments | None = field(default=None, repr=False)
 
     @property
@@ -87,6 +88,12 @@ class GoldIndexColumns:
         if self._facts is None:
             self._facts = prepare_gold_facts(self.columns)
         return self._facts
+
+    def offsets(self) -> dict[str, np.ndarray]:
+        """`columns.table_offsets` of the gold, made on first use and kept."""
+        if self._offsets is None:
+            self._offsets = C.table_offsets(self.columns)
+        return self._offsets
 
     def documents(self) -> GoldDocuments:
         """The gold documents (validated when the index was built), loaded on first use."""

@@ -120,9 +120,11 @@ def load_gold_splits(gold: dict[str, Path], text_dirs: Iterable[Path] = (), *,
     out = []
     for split, path in sorted(gold.items()):
         try:
-            # Prepared once: every submission of the board is scored against it.
-            out.append(GoldSplit(split, path, load_gold([path], text_dirs=list(text_dirs),
-                                                        prepare=True)))
+            docs = load_gold([path], text_dirs=list(text_dirs))
+            # Made once as columns: every submission of the board is read and scored against
+            # them (a file the columnar reader declines goes through the per-document path).
+            docs.columnar()
+            out.append(GoldSplit(split, path, docs))
         except TallyError as exc:
             if not hidden_gold:
                 raise

@@ -150,3 +150,54 @@ def test_cli_gold_index_and_eval(gold, tmp_path):
     bad = _tally("eval", "--gold", str(broken), "--pred", str(path))
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0 and "Traceback" not in out and str(broken) in out
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 20_000, 300_000])
+def test_pieces_score_as_the_whole_file(gold, index, tmp_path, monkeypatch, piece_bytes):
+    """Reading and scoring piece by piece (bounded memory) changes nothing: not the report,
+    not the soft-credit sums that continue from piece to piece, not the missing documents."""
+    import functools
+
+    import numpy as np
+
+    import tally.eval.api as api
+    from tally.eval.columnar import score_columnar, score_file
+
+    preds = _preds(gold, 9, 0.4)[: len(gold) * 3 // 4]
+    path = _write(tmp_path / "pred.jsonl", preds)
+    whole = read_predictions(path, index)
+    acc, rows = score_columnar(index, whole, 1.0)
+    got = score_file(index, path, 1.0, piece_bytes=piece_bytes)
+    assert got is not None
+    acc2, rows2, missing, n_pred = got
+    assert np.array_equal(rows, rows2) and missing == whole.missing and n_pred == whole.n_pred
+    for part in ("counts", "credit", "confusion", "duplicates"):
+        assert getattr(acc, part) == getattr(acc2, part), part
+    monkeypatch.setattr(api, "score_file", functools.partial(score_file,
+                                                             piece_bytes=piece_bytes))
+    rep = evaluate_index(index, path, allow_missing=True, bootstrap=30).to_json()
+    ref = evaluate_file(gold, path, allow_missing=True, bootstrap=30, reference=True).to_json()
+    rep.pop("dataset_version"), ref.pop("dataset_version")
+    assert rep == ref
+    # A document predicted in two pieces: declined, and the per-document path names it.
+    dup = _write(tmp_path / "dup.jsonl", preds + preds[:1])
+    assert score_file(index, dup, 1.0, piece_bytes=piece_bytes) is None
+    with pytest.raises(TallyError) as exc:
+        evaluate_index(index, dup, allow_missing=True)
+    assert any("predicted twice" in str(p) or "duplicate" in str(p)
+               for p in exc.value.problems)
+
+
+def test_pieces_are_whole_lines_and_cover_the_file(tmp_path):
+    from tally.eval.columnar_read import iter_pieces
+
+    lines = [b'{"id": "a"}', b'{"id": "' + b"b" * 50 + b'"}', b"{}", b'{"x": 1}']
+    for tail in (b"\n", b""):
+        path = tmp_path / "f.jsonl"
+        data = b"\n".join(lines) + tail
+        path.write_bytes(data)
+        for size in (1, 7, 30, 1000):
+            pieces = [bytes(p) for p in iter_pieces(path, size)]
+            assert b"".join(pieces) == data
+            assert all(p.endswith(b"\n") for p in pieces[:-1])
+            assert all(p.startswith(b"{") for p in pieces)
