@@ -2,28 +2,33 @@
 
 Builds a large gold file and a prediction file by cloning and perturbing the corpus documents,
 writes the same gold and predictions in each peer's native format, then measures, each tool in a
-fresh subprocess on this machine, two views side by side:
+fresh subprocess on this machine, two views side by side. Tally is measured with its gold in two
+forms: a gold index (`tally gold-index`, built once and timed on its own) and the gold JSONL.
 
 (a) scoring only, every input already in memory in the tool's own structures:
-    - tally: `evaluate(gold, predictions)` with the gold loaded by `load_gold` and the
-      predictions already turned into the scorer's plain records (it still checks every
-      prediction against the gold and computes every metric and the report);
+    - tally, gold index: the columnar scoring (`columnar.score_columnar` + the report) of the
+      predictions already read into arrays by `read_predictions`;
+    - tally, gold JSONL: the per-document path, `evaluate(gold, predictions)` with the gold
+      loaded by `load_gold` and prepared and the predictions already turned into the scorer's
+      plain records (it still checks every prediction against the gold);
     - seqeval (default mode, `f1_score`) on the equivalent token BIO task: per document, one
       sequence of trigger tags (B-/I-<event type>) and one of number tags (B-/I-NUM);
     - nervaluate (`Evaluator(...).evaluate()`) on the equivalent character spans (triggers with
       their type, numbers as NUM);
 (b) end to end from files in each tool's native format:
-    - tally: `load_gold` (parse + validate the gold JSONL) + `evaluate_file` (stream, check and
-      score the prediction JSONL), without bootstrap; separately, with 1000 resamples;
+    - tally, gold index: `load_gold_index` + `evaluate_index` (`tally eval --gold INDEX`);
+    - tally, gold JSONL: `load_gold` (parse + validate the gold JSONL) + `evaluate_file`;
+      each without bootstrap and, separately, with 1000 resamples;
     - seqeval: reading a conlleval-style file (token, gold tag, predicted tag; a blank line ends a
       sequence) into tag lists, then `f1_score`;
     - nervaluate: reading its span lists from two JSON files (gold, predicted: one list of
       {label, start, end} per document) with orjson, then `evaluate`;
 and orjson alone parsing the two tally JSONL files line by line (the floor for any scorer).
 
-Memory: the peak resident memory of tally's `evaluate_file` above the gold index (Linux VmHWM,
-reset after the gold is loaded), for the full prediction file and for a tenth of it scored with
-`allow_missing` against the same gold: equal figures mean memory does not grow with the number of
+Memory: the peak resident memory of tally's scoring above the loaded gold (Linux VmHWM, reset
+after the gold is loaded; every page of a gold index touched first), for each gold form, for
+the full prediction file and for a tenth of it scored with `allow_missing` against the same
+gold: equal figures mean memory does not grow with the number of
 prediction documents. Also reported: the time of one full `gc.collect()` after scoring, the cost
 a long-running process pays once for holding the loaded gold (`load_gold` leaves its objects in
 the collector's oldest generation without walking them; see eval/loading.py).
@@ -279,7 +284,8 @@ def child_tally_index(index: Path, pred: Path, bootstrap: int, allow_missing: bo
     # every page of the scoring's arrays first (untimed), as the JSONL gold is all in memory.
     for a in [getattr(gi.columns, f) for f in gi.columns.__slots__
               if isinstance(getattr(gi.columns, f), np.ndarray)] + [gi.text_bytes]:
-        int(np.frombuffer(a.data, np.uint8)[::4096].sum()) if a.size else 0
+        if a.size:
+            np.frombuffer(a.data, np.uint8)[::4096].sum()  # reads one byte per page
     rss_gold = _rss_kb("VmRSS")
     try:
         Path("/proc/self/clear_refs").write_text("5")

@@ -205,7 +205,9 @@ def evaluate_file(gold: list[Document], path: str | Path, *, allow_missing: bool
                   errors: int = 0, dataset_version: str | None = None,
                   soft_tolerance: float = SOFT_TOLERANCE_DECADES,
                   reference: bool = False) -> Report:
-    """Stream a submission file line by line against the gold index and score it.
+    """Read a submission file, check it against the gold and score it: the columnar path (in
+    pieces, `columnar.score_file`) for the exact regime without error listings, else, or when
+    that path declines the file, the per-document path line by line.
 
     Every problem of the file is collected and raised as one TallyError (nothing is scored then).
     `reference` as in `evaluate`.

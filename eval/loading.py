@@ -85,15 +85,12 @@ def _sha256(gold: list[Document]) -> str:
 
 
 class GoldDocuments(list):
-    """What `load_gold` returns: a plain list of the gold documents that also remembers their
-    hash and, once `prepare()` was called, the prepared gold index (plain records plus the fast
-    path's keys, `fast.prepare_gold`), so scoring several submissions against one loaded gold
-    (a leaderboard build, `tally compare`) hashes and prepares it once, not once per
-    submission. Unprepared, each scoring prepares a gold document when it scores it and
-    drops it after: one scoring is about 10% faster that way (measured at 20k documents, see
-    benchmarks/README.md) and memory stays at the models. Documents are frozen models; both
-    caches are rebuilt if the list itself was changed (each holds the documents it was made
-    from)."""
+    """What `load_gold` returns: a plain list of the gold documents that also remembers, once
+    made, their hash, their columns (`columnar()`, what `evaluate_file` and a leaderboard build
+    read every submission against) and, once `prepare()` was called, the per-document path's
+    prepared gold index (plain records plus the fast path's keys, `fast.prepare_gold`; what
+    `tally compare` keeps). Documents are frozen models; every cache is rebuilt if the list
+    itself was changed (each holds the documents it was made from)."""
 
     __slots__ = ("_columnar", "_hashed", "_indexed")
 
